@@ -1,0 +1,140 @@
+"""
+The contracts between txlb's parts.
+
+Every part a user or a plugin can replace is described here first; the
+implementations say ``@implementer(...)`` and the tests check them with
+``verifyObject``.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class IBackend(Interface):
+    """
+    One backend host of a group, with its live state and its counters.
+
+    The pool owns and changes this state; schedulers and the admin only read it.
+    """
+
+    name = Attribute("The host's name, unique within its group (str).")
+    address = Attribute("The address as the user wrote it (str).")
+    weight = Attribute("The configured weight (int, >= 0).")
+    effectiveWeight = Attribute(
+        "The weight schedulers use now (int or float); equals weight unless a "
+        "health policy such as slow start lowers it for a while."
+    )
+    backup = Attribute("True when the host only serves while no primary is available.")
+    maxconn = Attribute("The most open connections the host takes, or None.")
+    state = Attribute("One of 'up', 'down', 'draining', 'maint'.")
+    open = Attribute("Connections open or being opened to the host now (int).")
+    total = Attribute("Connections ever handed to the host (int).")
+    failed = Attribute("Connection attempts to the host that failed (int).")
+    bytesIn = Attribute("Bytes relayed from clients to the host (int).")
+    bytesOut = Attribute("Bytes relayed from the host to clients (int).")
+    lastFailure = Attribute("A Failure value (time, reason) or None.")
+    history = Attribute("Recent state changes, oldest first (StateChange values).")
+    available = Attribute("True when the host may take one more connection now.")
+    lastClosed = Attribute("When the last connection to the host ended (seconds), or 0.")
+
+
+class IScheduler(Interface):
+    """
+    Chooses the host for each new client connection.
+
+    A scheduler is told the set of hosts it chooses from once per change
+    (membership, weight or state), never per pick, so it may build whatever
+    structure makes a pick cheap. It never changes a host.
+    """
+
+    def setHosts(hosts):
+        """
+        Replace the hosts to choose from.
+
+        @param hosts: the eligible hosts, in configuration order (a sequence
+            of L{IBackend}); may be empty.
+        """
+
+    def pick(client, tried):
+        """
+        Choose a host for a connection.
+
+        @param client: the client's address (an L{IAddress}), or None.
+        @param tried: the hosts this connection has already tried (a
+            container supporting C{in}); a host outside it is preferred.
+        @return: an L{IBackend} whose C{available} is true.
+        @raise txlb.errors.NoHostAvailable: when no host is available.
+        """
+
+    def connectionOpened(host):
+        """
+        A connection to C{host} was opened (counted in C{host.open} already).
+        """
+
+    def connectionClosed(host):
+        """
+        A connection to C{host} ended (already subtracted from C{host.open}).
+        """
+
+
+class ISchedulerFactory(Interface):
+    """
+    Makes schedulers of one kind; built-ins and plugins alike provide this.
+
+    Third-party packages publish one by putting an object that provides this
+    interface in a module of their C{twisted/plugins/} folder.
+    """
+
+    name = Attribute("The name users give to --scheduler (str).")
+    aliases = Attribute("Other names that mean the same scheduler (tuple of str).")
+    description = Attribute("One line saying what the scheduler does (str).")
+
+    def makeScheduler(options, clock, random):
+        """
+        Make a new scheduler.
+
+        @param options: a dict of option names to strings, from the user.
+        @param clock: an L{IReactorTime} for schedulers that expire things.
+        @param random: a L{random.Random} for schedulers that draw lots.
+        @return: an L{IScheduler}.
+        @raise txlb.errors.ConfigError: for an unknown or bad option.
+        """
+
+
+class IPoolObserver(Interface):
+    """
+    Hears what happens to the hosts of a pool: the hook health checks and
+    passive ejection build on.
+    """
+
+    def connectFailed(pool, host, reason):
+        """
+        A connection attempt to C{host} failed (refused, timed out, ...).
+
+        @param reason: a short sentence saying why (str).
+        """
+
+    def connectSucceeded(pool, host):
+        """
+        A connection attempt to C{host} succeeded.
+        """
+
+    def stateChanged(pool, host, change):
+        """
+        C{host} changed state; C{change} is a L{txlb.backend.StateChange}.
+        """
+
+
+class IConnector(Interface):
+    """
+    Opens connections to one backend address.
+    """
+
+    description = Attribute("The address as the user wrote it (str).")
+
+    def connect(reactor, factory, timeout):
+        """
+        Start connecting; the outcome reaches C{factory} as a
+        L{ClientFactory}'s C{buildProtocol} or C{clientConnectionFailed}.
+
+        @return: an object with C{stopConnecting()} to abandon the attempt.
+        """

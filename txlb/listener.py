@@ -1,0 +1,82 @@
+"""
+A listener: one endpoint a service accepts clients on.
+"""
+
+from twisted.application.service import Service
+from twisted.logger import Logger
+
+from txlb.address import formatAddress, listenEndpoint
+
+
+class Listener(Service):
+    """
+    Listens on one server endpoint string while running and logs, once bound,
+    the service's name and the real address (also when the port was 0).
+
+    @ivar port: the L{IListeningPort} while listening, else None.
+    @ivar failure: why listening failed (a sentence), or None.
+    """
+
+    log = Logger()
+
+    def __init__(self, serviceName, description, factory, reactor, onFailure=None):
+        """
+        @param onFailure: called with the sentence when the endpoint cannot be
+            bound; the default stops the reactor, since a balancer that cannot
+            listen is of no use.
+        """
+        self.serviceName = serviceName
+        self.description = description
+        self.factory = factory
+        self.reactor = reactor
+        self.endpoint = listenEndpoint(description, reactor)
+        self.onFailure = onFailure
+        self.port = None
+        self.failure = None
+        self._listening = None
+
+    @property
+    def address(self):
+        """
+        The bound address as a person writes it, or None when not bound.
+        """
+        if self.port is None:
+            return None
+        return formatAddress(self.port.getHost())
+
+    def startService(self):
+        Service.startService(self)
+        self._listening = self.endpoint.listen(self.factory)
+        self._listening.addCallbacks(self._bound, self._failed)
+
+    def _bound(self, port):
+        self._listening = None
+        self.port = port
+        self.log.info(
+            "service {service} listening on {address} ({endpoint})",
+            service=self.serviceName,
+            address=self.address,
+            endpoint=self.description,
+        )
+
+    def _failed(self, reason):
+        self._listening = None
+        self.failure = (
+            f"service {self.serviceName} cannot listen on {self.description}: "
+            f"{reason.getErrorMessage()}"
+        )
+        self.log.critical("{message}", message=self.failure)
+        if self.onFailure is not None:
+            self.onFailure(self.failure)
+        elif self.reactor.running:
+            self.reactor.stop()
+        else:
+            self.reactor.callWhenRunning(self.reactor.stop)
+
+    def stopService(self):
+        Service.stopService(self)
+        if self._listening is not None:
+            self._listening.cancel()
+        port, self.port = self.port, None
+        if port is not None:
+            return port.stopListening()

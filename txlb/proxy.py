@@ -1,0 +1,131 @@
+"""
+A proxy service: listeners, the groups behind them, and which group serves.
+"""
+
+from collections import OrderedDict
+
+from twisted.application.service import MultiService
+from twisted.logger import Logger
+
+from txlb._ratelimit import RateLimiter
+from txlb.address import formatAddress
+from txlb.errors import ConfigError
+from txlb.listener import Listener
+from txlb.relay import RelayFactory
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_MAX_TRIES = 3
+DEFAULT_BUFFER_SIZE = 64 * 1024
+
+
+class ProxyService(MultiService):
+    """
+    The runtime form of a service: its listeners are its children; its
+    groups are L{Pool}s of which one, the enabled group, gets new clients
+    (pythondirector's blue/green C{enableGroup}).
+
+    @ivar accepted: clients accepted, ever.
+    @ivar unreachable: clients closed because no host could be reached.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        name,
+        reactor,
+        clock=None,
+        connectTimeout=DEFAULT_CONNECT_TIMEOUT,
+        idleTimeout=None,
+        maxTries=DEFAULT_MAX_TRIES,
+        bufferSize=DEFAULT_BUFFER_SIZE,
+    ):
+        MultiService.__init__(self)
+        self.setName(name)
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.maxTries = maxTries
+        self.bufferSize = bufferSize
+        self.pools = OrderedDict()
+        self.enabledGroup = None
+        self.factory = RelayFactory(self)
+        self.accepted = 0
+        self.unreachable = 0
+        self._unreachableLog = RateLimiter(self.clock)
+
+    @property
+    def pool(self):
+        """
+        The enabled group's L{Pool}.
+        """
+        return self.pools[self.enabledGroup]
+
+    @property
+    def listeners(self):
+        """
+        The L{Listener}s of this service.
+        """
+        return [s for s in self if isinstance(s, Listener)]
+
+    def addListener(self, description, onFailure=None):
+        """
+        Listen on one more endpoint (bound at once when running).
+
+        @raise ConfigError: for a bad endpoint string.
+        """
+        listener = Listener(self.name, description, self.factory, self.reactor, onFailure)
+        listener.setServiceParent(self)
+        return listener
+
+    def addPool(self, pool):
+        """
+        Add a group; the first one added is enabled.
+        """
+        if pool.name in self.pools:
+            raise ConfigError(f"service {self.name!r} already has a group named {pool.name!r}")
+        self.pools[pool.name] = pool
+        if self.enabledGroup is None:
+            self.enabledGroup = pool.name
+
+    def getPool(self, name):
+        """
+        @raise ConfigError: for an unknown group name.
+        """
+        try:
+            return self.pools[name]
+        except KeyError:
+            raise ConfigError(f"service {self.name!r} has no group named {name!r}") from None
+
+    def enableGroup(self, name):
+        """
+        Send new clients to group C{name}; open connections stay where they are.
+        """
+        self.getPool(name)
+        if name != self.enabledGroup:
+            self.log.info(
+                "service {service}: group {group} enabled (was {old})",
+                service=self.name,
+                group=name,
+                old=self.enabledGroup,
+            )
+        self.enabledGroup = name
+
+    def noteUnreachable(self, client, why):
+        """
+        A client is being closed because no host could be reached: count
+        it and log one line (one per burst when many arrive at once).
+        """
+        self.unreachable += 1
+        suppressed = self._unreachableLog.allow()
+        if suppressed is None:
+            return
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        self.log.warn(
+            "service {service}: closing client {client}: {why}{more}",
+            service=self.name,
+            client=formatAddress(client.transport.getPeer()),
+            why=why,
+            more=more,
+        )

@@ -1,0 +1,300 @@
+"""
+The relay: one client connection, failed over between hosts until one
+answers, then streamed both ways with backpressure and half-closes.
+
+The hot path (C{dataReceived} on either side) does one write and one
+counter update; everything else happens once per connection.
+"""
+
+from twisted.internet.error import ConnectionRefusedError, TimeoutError, UserError
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.protocol import ClientFactory, Protocol, ServerFactory
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from txlb.address import formatAddress
+from txlb.errors import NoHostAvailable
+
+
+def _noDelay(transport):
+    setTcpNoDelay = getattr(transport, "setTcpNoDelay", None)
+    if setTcpNoDelay is not None:
+        try:
+            setTcpNoDelay(True)
+        except OSError:
+            pass
+
+
+def _failureReason(reason):
+    """
+    One short phrase for why a connection attempt failed.
+    """
+    if reason.check(ConnectionRefusedError):
+        return "connection refused"
+    if reason.check(TimeoutError):
+        return "connect timed out"
+    message = reason.getErrorMessage()
+    return message.strip().rstrip(".") or reason.type.__name__
+
+
+class _Attempt(ClientFactory):
+    """
+    One connection attempt from a client to a host.
+    """
+
+    noisy = False
+
+    def __init__(self, client, host):
+        self.client = client
+        self.host = host
+        self.connector = None
+        self.abandoned = False
+
+    def buildProtocol(self, addr):
+        if self.abandoned:
+            return None
+        return BackendSide(self.client, self.host)
+
+    def clientConnectionFailed(self, connector, reason):
+        if not self.abandoned:
+            self.client._attemptFailed(self, reason)
+
+
+@implementer(IHalfCloseableProtocol)
+class BackendSide(Protocol):
+    """
+    The connection from txlb to a host, relaying the host's bytes to the
+    client.
+    """
+
+
+    def __init__(self, client, host):
+        self.client = client
+        self.host = host
+
+    def connectionMade(self):
+        self.client._backendConnected(self)
+
+    def dataReceived(self, data):
+        client = self.client
+        client.transport.write(data)
+        client.active = True
+        self.host.bytesOut += len(data)
+
+    def readConnectionLost(self):
+        self.client._backendHalfClosed()
+
+    def writeConnectionLost(self):
+        pass
+
+    def connectionLost(self, reason):
+        self.client._backendLost(self, reason)
+
+
+@implementer(IHalfCloseableProtocol)
+class ClientSide(Protocol):
+    """
+    A client connection accepted by a listener.
+
+    Until a host answers, what the client sends is kept (up to the service's
+    buffer size, after which reading pauses); then each transport is the
+    other's streaming producer.
+    """
+
+    log = Logger()
+
+    def __init__(self, service):
+        self.service = service
+        self.pool = None
+        self.host = None
+        self.backend = None
+        self.tried = ()
+        self.pending = []
+        self.pendingSize = 0
+        self.attempt = None
+        self.waiter = None
+        self.readClosed = False
+        self.done = False
+        self.active = False
+        self.idleTimer = None
+
+    # Client events
+
+    def connectionMade(self):
+        _noDelay(self.transport)
+        self.service.accepted += 1
+        self.pool = self.service.pool
+        if self.service.idleTimeout:
+            self.idleTimer = self.service.clock.callLater(
+                self.service.idleTimeout, self._idleCheck
+            )
+        self._tryNext()
+
+    def dataReceived(self, data):
+        backend = self.backend
+        if backend is not None:
+            backend.transport.write(data)
+            self.host.bytesIn += len(data)
+            self.active = True
+            return
+        if self.done:
+            return
+        self.pending.append(data)
+        self.pendingSize += len(data)
+        if self.pendingSize >= self.service.bufferSize:
+            self.transport.pauseProducing()
+
+    def readConnectionLost(self):
+        self.readClosed = True
+        if self.backend is not None:
+            self.backend.transport.loseWriteConnection()
+
+    def writeConnectionLost(self):
+        pass
+
+    def connectionLost(self, reason):
+        self.done = True
+        self._stopIdleTimer()
+        if self.backend is not None:
+            self.backend.transport.loseConnection()
+        elif self.attempt is not None:
+            self.attempt.abandoned = True
+            if self.attempt.connector is not None:
+                self.attempt.connector.stopConnecting()
+            self.attempt = None
+            self._release()
+        elif self.waiter is not None:
+            self.pool.cancelWait(self.waiter)
+            self.waiter = None
+
+    # Choosing and connecting
+
+    def _tryNext(self):
+        if self.done:
+            return
+        if len(self.tried) >= self.service.maxTries:
+            self._giveUp("no host answered after %d tries" % len(self.tried))
+            return
+        pool = self.pool
+        try:
+            host = pool.pick(self.transport.getPeer(), self.tried)
+        except NoHostAvailable:
+            if pool.anyUp() and not self.tried:
+                self.waiter = pool.wait(self.transport.getPeer(), self.tried, self._dequeued)
+                if self.waiter is not None:
+                    return
+                self._giveUp("the wait queue is full")
+                return
+            if self.tried:
+                self._giveUp("no other host is available")
+            else:
+                pool.refused += 1
+                self._giveUp("no host is available")
+            return
+        pool.opened(host)
+        self._connect(host)
+
+    def _dequeued(self, host):
+        self.waiter = None
+        if host is None:
+            self._giveUp("no host had a free slot within the queue timeout")
+        else:
+            self._connect(host)
+
+    def _connect(self, host):
+        self.host = host
+        self.tried = self.tried + (host,)
+        attempt = self.attempt = _Attempt(self, host)
+        attempt.connector = host.connector.connect(
+            self.service.reactor, attempt, self.service.connectTimeout
+        )
+
+    def _attemptFailed(self, attempt, reason):
+        if attempt is not self.attempt:
+            return
+        self.attempt = None
+        host = self.host
+        self._release()
+        if reason.check(UserError):
+            return
+        self.pool.connectFailed(host, _failureReason(reason))
+        self._tryNext()
+
+    def _giveUp(self, why):
+        self.done = True
+        self.pending = []
+        self.service.noteUnreachable(self, why)
+        self.transport.loseConnection()
+
+    def _release(self):
+        host = self.host
+        if host is not None:
+            self.host = None
+            self.pool.closed(host)
+
+    # Backend events
+
+    def _backendConnected(self, backend):
+        self.attempt = None
+        self.backend = backend
+        self.pool.connectSucceeded(self.host)
+        backendTransport = backend.transport
+        _noDelay(backendTransport)
+        backendTransport.registerProducer(self.transport, True)
+        self.transport.registerProducer(backendTransport, True)
+        if self.pending:
+            self.host.bytesIn += self.pendingSize
+            backendTransport.writeSequence(self.pending)
+            self.pending = []
+            if self.pendingSize >= self.service.bufferSize and not self.done:
+                self.transport.resumeProducing()
+            self.pendingSize = 0
+        if self.readClosed:
+            backendTransport.loseWriteConnection()
+
+    def _backendHalfClosed(self):
+        if not self.done:
+            self.transport.loseWriteConnection()
+
+    def _backendLost(self, backend, reason):
+        self._release()
+        if not self.done:
+            self.transport.loseConnection()
+
+    # Idle timeout
+
+    def _idleCheck(self):
+        if self.active:
+            self.active = False
+            self.idleTimer = self.service.clock.callLater(
+                self.service.idleTimeout, self._idleCheck
+            )
+            return
+        self.idleTimer = None
+        self.transport.abortConnection()
+        if self.backend is not None:
+            self.backend.transport.abortConnection()
+
+    def _stopIdleTimer(self):
+        if self.idleTimer is not None and self.idleTimer.active():
+            self.idleTimer.cancel()
+        self.idleTimer = None
+
+
+class RelayFactory(ServerFactory):
+    """
+    Builds a L{ClientSide} for each connection a service's listener accepts.
+    """
+
+    noisy = False
+
+    def __init__(self, service):
+        self.service = service
+
+    def buildProtocol(self, addr):
+        protocol = ClientSide(self.service)
+        protocol.factory = self
+        return protocol
+
+
+__all__ = ["ClientSide", "BackendSide", "RelayFactory", "formatAddress"]

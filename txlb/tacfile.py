@@ -1,0 +1,66 @@
+"""
+Loading a C{.tac} file for C{twistd txlb --config}, with one clear sentence
+(naming the file and line) for whatever is wrong in it.
+"""
+
+import os
+import traceback
+
+from twisted.application.service import IService
+
+from txlb.errors import ConfigError
+
+
+def _lineIn(path, tb):
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == path:
+            line = frame.lineno
+    return line
+
+
+def loadTac(path):
+    """
+    Run the C{.tac} file at C{path} and return the L{IService} of the
+    C{application} it defines.
+
+    @raise ConfigError: for a missing or unreadable file, a syntax error,
+        an exception while it runs, no C{application}, or an C{application}
+        that is not a twistd Application.
+    """
+    shown = os.path.basename(path) if path else path
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ConfigError(f"cannot read {path}: {reason}") from None
+    try:
+        code = compile(source, path, "exec")
+    except SyntaxError as e:
+        raise ConfigError(f"{shown}, line {e.lineno}: {e.msg}") from None
+    namespace = {"__file__": path, "__name__": "__tac__"}
+    try:
+        exec(code, namespace)
+    except ConfigError as e:
+        where = _lineIn(path, e.__traceback__)
+        raise ConfigError(f"{shown}, line {where}: {e}") from None
+    except Exception as e:
+        where = _lineIn(path, e.__traceback__)
+        message = str(e) or "(no message)"
+        raise ConfigError(
+            f"{shown}, line {where}: {e.__class__.__name__}: {message}"
+        ) from None
+    if "application" not in namespace:
+        raise ConfigError(
+            f"{shown} defines no 'application' (end it with "
+            "application = txlb.config.application(Balancer(...)))"
+        )
+    application = namespace["application"]
+    service = IService(application, None)
+    if service is None:
+        raise ConfigError(
+            f"{shown}: 'application' is a {type(application).__name__}, not a "
+            "twistd Application (make it with txlb.config.application(...))"
+        )
+    return service
