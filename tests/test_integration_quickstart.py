@@ -1,0 +1,84 @@
+"""
+The quick start, run as a user would: a real twistd process, real backends.
+"""
+
+import hashlib
+import os
+import socket
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.support import deadAddress, name, replyAfterEOF, request, startBackend, startTwistd
+
+
+class RotationTests(SynchronousTestCase):
+    def test_alternates(self):
+        """
+        Ten connections through two backends reach A, B, A, B, ...
+        """
+        a = startBackend(self, name, "A")
+        b = startBackend(self, name, "B")
+        _, address = startTwistd(
+            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1",
+                   "--backend", a.address, "--backend", b.address]
+        )
+        seen = [request(address).strip() for _ in range(10)]
+        self.assertEqual(seen, [b"A", b"B"] * 5)
+
+    def test_deadBackendFailover(self):
+        """
+        With a backend where nothing listens, every client still reaches the
+        live one.
+        """
+        live = startBackend(self, name, "live")
+        _, address = startTwistd(
+            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1",
+                   "--backend", deadAddress(), "--backend", live.address]
+        )
+        self.assertEqual([request(address).strip() for _ in range(6)], [b"live"] * 6)
+
+    def test_bulkEcho(self):
+        """
+        10 MB echoed through txlb comes back byte-identical.
+        """
+        from tests.support import echo
+
+        backend = startBackend(self, echo)
+        _, address = startTwistd(
+            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address]
+        )
+        payload = os.urandom(10 * 1024 * 1024)
+        with socket.create_connection(address, timeout=30) as s:
+            received = []
+            s.setblocking(True)
+            sent = 0
+            # Interleave sending and receiving so neither buffer deadlocks.
+            s.settimeout(30)
+            import threading
+
+            def reader():
+                while True:
+                    data = s.recv(1 << 16)
+                    if not data:
+                        return
+                    received.append(data)
+
+            t = threading.Thread(target=reader)
+            t.start()
+            while sent < len(payload):
+                sent += s.send(payload[sent : sent + (1 << 16)])
+            s.shutdown(socket.SHUT_WR)
+            t.join(60)
+        got = b"".join(received)
+        self.assertEqual(len(got), len(payload))
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(payload).digest())
+
+    def test_halfClose(self):
+        """
+        After the client's shutdown(SHUT_WR) the backend's reply still arrives.
+        """
+        backend = startBackend(self, replyAfterEOF)
+        _, address = startTwistd(
+            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address]
+        )
+        self.assertEqual(request(address, b"x" * 1000), b"got 1000 bytes")
