@@ -81,12 +81,30 @@ def buildService(spec, reactor, clock=None, random=None):
         bufferSize=spec.bufferSize,
     )
     for group in spec.groups:
-        proxy.addPool(buildPool(group, reactor, clock, random))
+        pool = buildPool(group, reactor, clock, random)
+        proxy.addPool(pool)
+        _addHealth(proxy, group, pool, reactor, clock, random)
     if spec.enabledGroup is not None:
         proxy.enableGroup(spec.enabledGroup)
     for description in spec.listen:
         proxy.addListener(description)
     return proxy
+
+
+def _addHealth(proxy, group, pool, reactor, clock, random):
+    """
+    Add the health services C{group} asks for to C{proxy}.
+    """
+    from txlb.config import Host
+    from txlb.health import healthServices
+
+    def makeHost(name, address, weight):
+        return buildHost(Host(name, address, weight=weight), reactor)
+
+    clock = clock if clock is not None else reactor
+    random = random if random is not None else _random.Random()
+    for child in healthServices(group, pool, reactor, clock, random, makeHost):
+        child.setServiceParent(proxy)
 
 
 def build(balancer, reactor=None, clock=None, random=None):

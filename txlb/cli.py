@@ -72,10 +72,20 @@ def version(argv):
     return 0
 
 
+def sendHeartbeats(argv):
+    """
+    Run the heartbeat agent (see C{txlb heartbeat --help}).
+    """
+    from txlb.health._agent import heartbeat
+
+    return heartbeat(argv)
+
+
 SUBCOMMANDS = {
     "check": (checkConfig, "check a .tac file and print what it runs"),
     "schedulers": (listSchedulers, "list the schedulers found"),
     "version": (version, "print the version"),
+    "heartbeat": (sendHeartbeats, "send heartbeats for a backend to a balancer"),
 }
 
 

@@ -99,6 +99,87 @@ class Host:
 
 
 @attr.s(frozen=True)
+class HealthCheck:
+    """
+    Active checks for a group's hosts (see doc/health.rst).
+
+    @ivar kind: C{tcp}, C{http:/PATH}, C{send-expect:SEND:EXPECT} or a
+        plugin's kind.
+    @ivar options: the kind's options as strings (http: C{status}, C{body},
+        C{host}).
+    @ivar interval: seconds between checks of an up host.
+    @ivar timeout: seconds one check may take.
+    @ivar rise: consecutive passes that bring a down host up.
+    @ivar fall: consecutive failures that take an up host down.
+    @ivar jitter: the share by which each delay is randomly spread.
+    @ivar maxInterval: the longest delay between checks of a down host
+        (the delay doubles from C{interval}); None: 4 x C{interval}.
+    """
+
+    kind = attr.ib(default="tcp")
+    options = attr.ib(factory=dict, converter=dict, hash=False)
+    interval = attr.ib(default=2.0, validator=_number("a check's interval", above=True))
+    timeout = attr.ib(default=1.0, validator=_number("a check's timeout", above=True))
+    rise = attr.ib(default=2, validator=_number("a check's rise", minimum=1, integer=True))
+    fall = attr.ib(default=3, validator=_number("a check's fall", minimum=1, integer=True))
+    jitter = attr.ib(default=0.1, validator=_number("a check's jitter"))
+    maxInterval = attr.ib(
+        default=None, validator=_number("a check's maxInterval", optional=True, above=True)
+    )
+
+
+@attr.s(frozen=True)
+class Ejection:
+    """
+    Passive ejection: hosts whose connections keep failing are taken out.
+
+    @ivar failures: consecutive connect failures that eject a host.
+    @ivar time: seconds of the first ejection; the n-th lasts n times this.
+    @ivar maxTime: the longest ejection (seconds).
+    @ivar maxShare: the largest share of the group ejected at once (0-1).
+    """
+
+    failures = attr.ib(default=3, validator=_number("ejection failures", minimum=1, integer=True))
+    time = attr.ib(default=30.0, validator=_number("an ejection time", above=True))
+    maxTime = attr.ib(default=300.0, validator=_number("an ejection maxTime", above=True))
+    maxShare = attr.ib(default=0.5, validator=_number("an ejection maxShare"))
+
+
+@attr.s(frozen=True)
+class Heartbeat:
+    """
+    A heartbeat listener feeding a group.
+
+    @ivar listen: C{udp:PORT} or C{udp:PORT:interface=ADDR}.
+    @ivar keyFile: the file holding the shared HMAC key (16 bytes or more).
+    @ivar deadAfter: seconds without a heartbeat after which a host is down.
+    @ivar register: let correctly signed unknown names join the group.
+    @ivar leaveAfter: seconds without a heartbeat after which a host that
+        joined that way leaves the group again.
+    @ivar maxAge: heartbeats whose timestamp is further than this from the
+        balancer's clock (seconds) are dropped as stale.
+    """
+
+    listen = attr.ib()
+    keyFile = attr.ib()
+    deadAfter = attr.ib(default=3.0, validator=_number("a heartbeat deadAfter", above=True))
+    register = attr.ib(default=False, converter=bool)
+    leaveAfter = attr.ib(default=60.0, validator=_number("a heartbeat leaveAfter", above=True))
+    maxAge = attr.ib(default=10.0, validator=_number("a heartbeat maxAge", above=True))
+
+
+def _optional(cls, what):
+    def check(instance, attribute, value):
+        if value is not None and not isinstance(value, cls):
+            raise ConfigError(f"{what} must be a {cls.__name__}(...) or None, not {value!r}")
+
+    return check
+
+
+ALL_DOWN_POLICIES = ("refuse", "panic")
+
+
+@attr.s(frozen=True)
 class Group:
     """
     A group of hosts and the scheduler that picks among them.
@@ -108,6 +189,13 @@ class Group:
     @ivar queueSize: how many clients may wait when every host is at its
         maxconn; more are refused.
     @ivar queueTimeout: how long (seconds) a client may wait in that queue.
+    @ivar check: a L{HealthCheck}, or None for no active checks.
+    @ivar ejection: an L{Ejection}, or None for no passive ejection.
+    @ivar allDown: C{refuse} (close clients) or C{panic} (use every host
+        anyway) when no host is up.
+    @ivar slowStart: seconds over which a returning host ramps up to its
+        weight, or None.
+    @ivar heartbeat: a L{Heartbeat} listener feeding this group, or None.
     """
 
     name = attr.ib(validator=_name("group"))
@@ -115,11 +203,26 @@ class Group:
     hosts = attr.ib(default=(), converter=tuple)
     queueSize = attr.ib(default=256, validator=_number("a group's queueSize", integer=True))
     queueTimeout = attr.ib(default=10.0, validator=_number("a group's queueTimeout", above=True))
+    check = attr.ib(default=None, validator=_optional(HealthCheck, "a group's check"))
+    ejection = attr.ib(factory=Ejection, validator=_optional(Ejection, "a group's ejection"))
+    allDown = attr.ib(default="refuse")
+    slowStart = attr.ib(
+        default=None, validator=_number("a group's slowStart", optional=True, above=True)
+    )
+    heartbeat = attr.ib(default=None, validator=_optional(Heartbeat, "a group's heartbeat"))
 
     @hosts.validator
     def _checkHosts(self, attribute, value):
         _allOf(Host, "host")(self, attribute, value)
         _unique("host")(self, attribute, value)
+
+    @allDown.validator
+    def _checkAllDown(self, attribute, value):
+        if value not in ALL_DOWN_POLICIES:
+            raise ConfigError(
+                f"group {self.name!r}: allDown must be one of {', '.join(ALL_DOWN_POLICIES)}, "
+                f"not {value!r}"
+            )
 
 
 @attr.s(frozen=True)

@@ -138,3 +138,44 @@ class IConnector(Interface):
 
         @return: an object with C{stopConnecting()} to abandon the attempt.
         """
+
+
+class ICheck(Interface):
+    """
+    One kind of active health check, ready to probe hosts.
+    """
+
+    description = Attribute("The check as the user wrote it, such as 'http:/health' (str).")
+
+    def check(host, timeout):
+        """
+        Probe C{host} (an L{IBackend} with a C{connector}) once.
+
+        @param timeout: seconds the whole probe may take.
+        @return: a L{Deferred} that fires (with anything) when the host
+            passes, or fails with L{txlb.health.CheckFailed} saying why.
+            Cancelling it abandons the probe.
+        """
+
+
+class ICheckFactory(Interface):
+    """
+    Makes checks of one kind; built-ins and plugins alike provide this.
+
+    Third-party packages publish one by putting an object that provides this
+    interface in a module of their C{twisted/plugins/} folder.
+    """
+
+    name = Attribute("The kind's name, the part of --check before the first colon (str).")
+    description = Attribute("One line saying what the check does (str).")
+
+    def makeCheck(argument, options, reactor):
+        """
+        Make a check.
+
+        @param argument: what followed C{NAME:} in the spec, or C{""}.
+        @param options: a dict of option names to strings, from the user.
+        @param reactor: the reactor to connect with.
+        @return: an L{ICheck}.
+        @raise txlb.errors.ConfigError: for a bad argument or option.
+        """

@@ -41,9 +41,13 @@ class Pool:
     @ivar schedulerSpec: the scheduler as the user named it.
     @ivar queued: clients that waited in the queue, ever (int).
     @ivar refused: clients refused because nothing was available (int).
+    @ivar allDown: C{refuse} or C{panic}: what L{pick} does when no host
+        is up.
     """
 
     log = Logger()
+    allDown = "refuse"
+    _panicTurn = -1
 
     def __init__(
         self,
@@ -202,7 +206,24 @@ class Pool:
         try:
             return self._primary.pick(client, tried)
         except NoHostAvailable:
-            return self._backup.pick(client, tried)
+            try:
+                return self._backup.pick(client, tried)
+            except NoHostAvailable:
+                if self.allDown != "panic" or self.anyUp():
+                    raise
+                return self._panicPick(tried)
+
+    def _panicPick(self, tried):
+        """
+        With the C{panic} policy and no host up: the down hosts in turn,
+        as Envoy's panic mode does (maintenance and draining hosts stay out).
+        """
+        down = [h for h in self.hosts.values() if h.state == DOWN and h.weight > 0]
+        fresh = [h for h in down if h not in tried]
+        if not fresh:
+            raise NoHostAvailable("no host is available")
+        self._panicTurn += 1
+        return fresh[self._panicTurn % len(fresh)]
 
     def anyUp(self):
         """

@@ -28,6 +28,7 @@ class Options(usage.Options):
 
     synopsis = (
         "[--config FILE.tac | --demo | --listen ENDPOINT --backend ADDR [--backend ADDR ...]]"
+        " [--check KIND] [--heartbeat udp:PORT --heartbeat-key-file FILE]"
     )
     longdesc = (
         "txlb relays TCP connections to a pool of backends. Give a .tac file "
@@ -51,6 +52,13 @@ class Options(usage.Options):
         ],
         ["connect-timeout", None, "5", "Seconds to wait for a backend to accept."],
         ["idle-timeout", None, None, "Close connections silent both ways this long (seconds)."],
+        ["check", None, None, "Check backends: tcp, http:/PATH or send-expect:SEND:EXPECT."],
+        ["check-interval", None, None, "Seconds between checks of a backend [default: 2]."],
+        ["check-timeout", None, None, "Seconds a check may take [default: 1]."],
+        ["rise", None, None, "Passed checks that bring a down backend back [default: 2]."],
+        ["fall", None, None, "Failed checks that take a backend down [default: 3]."],
+        ["heartbeat", None, None, "Take signed heartbeats on this udp:PORT[:interface=ADDR]."],
+        ["heartbeat-key-file", None, None, "The file holding the heartbeat key."],
     ]
 
     def __init__(self):
@@ -112,7 +120,7 @@ class Options(usage.Options):
             from txlb.demo import demo
 
             return demo(listen=listen, scheduler=self["scheduler"])
-        if not self["backend"]:
+        if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
                 "(or --config FILE.tac, or --demo)"
@@ -123,13 +131,68 @@ class Options(usage.Options):
                 Service(
                     "default",
                     listen=listen,
-                    groups=[Group("default", scheduler=self["scheduler"], hosts=hosts)],
+                    groups=[
+                        Group(
+                            "default",
+                            scheduler=self["scheduler"],
+                            hosts=hosts,
+                            check=healthCheck(self),
+                            heartbeat=heartbeat(self),
+                        )
+                    ],
                     connectTimeout=connectTimeout,
                     idleTimeout=idleTimeout,
                 )
             ]
         )
         return build(spec)
+
+
+def _whole(flag, text):
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{flag} must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def healthCheck(options):
+    """
+    The L{HealthCheck} that C{--check} and its companions describe, or None.
+    """
+    from txlb.config import HealthCheck
+
+    tuning = {
+        "interval": ("check-interval", _seconds),
+        "timeout": ("check-timeout", _seconds),
+        "rise": ("rise", _whole),
+        "fall": ("fall", _whole),
+    }
+    given = {k: (f, read) for k, (f, read) in tuning.items() if options[f] is not None}
+    if options["check"] is None:
+        if given:
+            raise ConfigError(f"--{next(iter(given.values()))[0]} needs --check")
+        return None
+    kwargs = {k: read(f"--{f}", options[f]) for k, (f, read) in given.items()}
+    return HealthCheck(kind=options["check"], **kwargs)
+
+
+def heartbeat(options):
+    """
+    The L{Heartbeat} listener C{--heartbeat} describes, or None; unknown
+    hosts may join the quick-start group.
+    """
+    from txlb.config import Heartbeat
+
+    if options["heartbeat"] is None:
+        if options["heartbeat-key-file"] is not None:
+            raise ConfigError("--heartbeat-key-file needs --heartbeat")
+        return None
+    if options["heartbeat-key-file"] is None:
+        raise ConfigError("--heartbeat needs --heartbeat-key-file FILE")
+    return Heartbeat(options["heartbeat"], options["heartbeat-key-file"], register=True)
 
 
 def schedulerHelp():
