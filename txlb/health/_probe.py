@@ -35,7 +35,7 @@ class ProbeProtocol(Protocol):
         The host passed; close the connection.
         """
         self.probe.settle(None)
-        self.transport.abortConnection()
+        self.transport.loseConnection()
 
     def failed(self, why):
         """
