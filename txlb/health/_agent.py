@@ -47,7 +47,7 @@ def parser():
     p.add_argument(
         "--address", required=True, metavar="HOST:PORT", help="where clients reach the backend"
     )
-    p.add_argument("--weight", type=int, default=1, help="the backend's weight (default 1)")
+    p.add_argument("--weight", type=int, default=1, metavar="N", help="the backend's weight (default 1)")
     p.add_argument(
         "--every", type=_positive, default=DEFAULT_EVERY, metavar="S",
         help=f"seconds between heartbeats (default {DEFAULT_EVERY:g})",
