@@ -25,7 +25,6 @@ from txlb.config import (
     application,
 )
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in dir() else "tacs"
 
 application = application(
     Balancer(
