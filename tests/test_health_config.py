@@ -9,19 +9,13 @@ from contextlib import redirect_stderr
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.test_health_wire import keyFile, missingFile
 from txlb.builder import build
 from txlb.config import Balancer, Ejection, Group, HealthCheck, Heartbeat, Host, Service
 from txlb.errors import ConfigError
 from txlb.health import HealthChecker, HeartbeatListener, PassiveEjector, SlowStart
 from txlb.health._agent import heartbeat
 from txlb.tap import Options
-
-
-def keyFile(testCase):
-    path = testCase.mktemp()
-    with open(path, "w") as f:
-        f.write("0123456789abcdef0123\n")
-    return path
 
 
 def balancer(**group):
@@ -111,7 +105,7 @@ class BuilderTests(SynchronousTestCase):
         """
         self.assertRaisesRegex(
             ConfigError, "group 'g': cannot read the heartbeat key file",
-            build, balancer(heartbeat=Heartbeat("udp:0", self.mktemp())),
+            build, balancer(heartbeat=Heartbeat("udp:0", missingFile())),
             reactor=MemoryReactorClock(),
         )
 
@@ -185,7 +179,7 @@ class AgentTests(SynchronousTestCase):
         base = ["--name", "a", "--address", "127.0.0.1:8081"]
         cases = [
             (["--to", "nowhere", "--key-file", keyFile(self)], "--to 'nowhere' must be HOST:PORT"),
-            (["--to", "127.0.0.1:9", "--key-file", self.mktemp()],
+            (["--to", "127.0.0.1:9", "--key-file", missingFile()],
              "cannot read the heartbeat key file"),
             (["--to", "127.0.0.1:9", "--key-file", keyFile(self), "--weight", "-3"],
              "weight must be a whole number from 0 to 10000"),

@@ -3,6 +3,8 @@ The heartbeat datagram: signing, checking, replay protection, key files.
 """
 
 import os
+import tempfile
+import uuid
 
 import attr
 from hypothesis import given, strategies as st
@@ -12,6 +14,24 @@ from txlb.health import BadDatagram, Beat, decode, encode, readKey
 from txlb.health._wire import MAX_DATAGRAM, ReplayGuard
 
 KEY = b"k" * 32
+
+
+def keyFile(testCase, content=b"0123456789abcdef0123\n"):
+    """
+    Write a key file removed at C{testCase}'s cleanup; return its path.
+    """
+    fd, path = tempfile.mkstemp(suffix=".key")
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    testCase.addCleanup(os.remove, path)
+    return path
+
+
+def missingFile():
+    """
+    A path where no file is.
+    """
+    return os.path.join(tempfile.gettempdir(), f"txlb-missing-{uuid.uuid4().hex}.key")
 
 beats = st.builds(
     Beat,
@@ -124,19 +144,14 @@ class ReadKeyTests(SynchronousTestCase):
         """
         The key is the file's content without surrounding whitespace.
         """
-        path = self.mktemp()
-        with open(path, "wb") as f:
-            f.write(b"  0123456789abcdef\n")
+        path = keyFile(self, b"  0123456789abcdef\n")
         self.assertEqual(readKey(path), b"0123456789abcdef")
 
     def test_errors(self):
         """
         A missing file or a short key is one sentence.
         """
-        missing = self.mktemp()
-        self.assertRaisesRegex(ValueError, "cannot read the heartbeat key file", readKey, missing)
-        short = self.mktemp()
-        with open(short, "wb") as f:
-            f.write(b"abc")
-        self.assertRaisesRegex(ValueError, "at least 16 bytes", readKey, short)
-        self.assertTrue(os.path.exists(short))
+        self.assertRaisesRegex(
+            ValueError, "cannot read the heartbeat key file", readKey, missingFile()
+        )
+        self.assertRaisesRegex(ValueError, "at least 16 bytes", readKey, keyFile(self, b"abc"))

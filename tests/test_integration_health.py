@@ -8,6 +8,7 @@ import time
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support import TXLB, Backend, Process, name, request, startBackend, startTwistd
+from tests.test_health_wire import keyFile as temporaryKey
 from txlb.health import Beat, encode
 
 KEY = b"integration-test-key-0123456789"
@@ -106,9 +107,7 @@ class HeartbeatTests(SynchronousTestCase):
         reach its backend; garbage, unsigned and replayed datagrams change
         nothing; stopping the agent takes the host out after dead-after.
         """
-        keyFile = self.mktemp()
-        with open(keyFile, "wb") as f:
-            f.write(KEY + b"\n")
+        keyFile = temporaryKey(self, KEY + b"\n")
         backend = startBackend(self, name, "P")
         twistd, address = startTwistd(self, QUICK + [
             "--heartbeat", "udp:0:interface=127.0.0.1", "--heartbeat-key-file", keyFile,
