@@ -37,6 +37,8 @@ class ScriptedCheck:
         verdict = self.verdicts.get(host.name, True)
         if verdict is True:
             return succeed(None)
+        if verdict == "raise":
+            raise RuntimeError("plugin bug")
         if verdict == "hang":
             return Deferred(lambda d: d.errback(CheckFailed("timed out")))
         return fail(CheckFailed(verdict))
@@ -150,6 +152,15 @@ class CheckerTests(SynchronousTestCase):
         self.advance(3.1)
         self.assertEqual(self.checker.status("a").lastResult, "timed out")
         self.assertEqual(self.checker.status("a").faults, 2)
+
+    def test_brokenCheck(self):
+        """
+        A check that raises counts as failed and checking goes on.
+        """
+        self.check.verdicts["a"] = "raise"
+        self.advance(3.1)
+        self.assertEqual(self.checker.status("a").lastResult, "plugin bug")
+        self.assertEqual(self.pool.hosts["a"].state, "down")
 
     def test_adminStatesLeftAlone(self):
         """

@@ -2,6 +2,11 @@
 The built-in checks, on memory transports, and finding checks by name.
 """
 
+import os
+import shutil
+import sys
+import tempfile
+
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -195,6 +200,37 @@ class HTTPCheckTests(Probing, SynchronousTestCase):
         self.accept()
         self.protocol.dataReceived(b"SSH-2.0-OpenSSH\r\n")
         self.assertIn("not an HTTP status line", self.why())
+
+
+PLUGIN = """
+from txlb.health._checks import CheckFactory, TCPCheck
+
+def make(argument, options, reactor):
+    return TCPCheck(reactor, "always:" + argument)
+
+always = CheckFactory("always", "a test plugin", make)
+"""
+
+
+class PluginTests(SynchronousTestCase):
+    def test_found(self):
+        """
+        A check factory in a twisted/plugins/ module is found by its name,
+        after the built-ins.
+        """
+        import twisted.plugins
+
+        folder = os.path.join(tempfile.mkdtemp(), "twisted", "plugins")
+        os.makedirs(folder)
+        self.addCleanup(shutil.rmtree, os.path.dirname(os.path.dirname(folder)))
+        with open(os.path.join(folder, "txlb_test_always.py"), "w") as f:
+            f.write(PLUGIN)
+        twisted.plugins.__path__.append(folder)
+        self.addCleanup(twisted.plugins.__path__.remove, folder)
+        self.addCleanup(sys.modules.pop, "twisted.plugins.txlb_test_always", None)
+        self.assertEqual([f.name for f in allChecks()], ["tcp", "send-expect", "http", "always"])
+        check = makeCheck("always:x", MemoryReactorClock())
+        self.assertEqual(check.description, "always:x")
 
 
 class MakeCheckTests(SynchronousTestCase):

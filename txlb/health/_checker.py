@@ -4,7 +4,7 @@ after C{fall} failures and coming back only after C{rise} passes.
 """
 
 import attr
-from twisted.logger import Logger
+from twisted.internet.defer import maybeDeferred
 
 from txlb.backend import DOWN, UP
 from txlb.health._observer import PoolWatcher, cancelTimer
@@ -79,7 +79,6 @@ class HealthChecker(PoolWatcher):
     """
 
     kind = "health"
-    log = Logger()
 
     def __init__(
         self,
@@ -170,7 +169,7 @@ class HealthChecker(PoolWatcher):
         record.timer = None
         record.nextCheck = None
         timer = self.clock.callLater(self.timeout, lambda: record.pending.cancel())
-        d = record.pending = self.check.check(record.host, self.timeout)
+        d = record.pending = maybeDeferred(self.check.check, record.host, self.timeout)
         d.addBoth(self._ended, record, timer)
 
     def _ended(self, result, record, timer):

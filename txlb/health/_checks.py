@@ -5,6 +5,7 @@ The built-in checks: C{tcp}, C{send-expect} and C{http}.
 import re
 
 import attr
+from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
@@ -159,11 +160,13 @@ class HTTPCheck:
         return Probe(lambda: _HTTP(self, header)).start(self.reactor, host, timeout)
 
 
-@implementer(ICheckFactory)
+@implementer(IPlugin, ICheckFactory)
 @attr.s(frozen=True)
 class CheckFactory:
     """
-    A check factory from a function C{make(argument, options, reactor)}.
+    A check factory from a function C{make(argument, options, reactor)};
+    it provides C{IPlugin}, so an instance in a C{twisted/plugins/} module
+    is found as a plugin.
     """
 
     name = attr.ib()
