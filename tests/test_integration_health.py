@@ -149,6 +149,27 @@ class HeartbeatTests(SynchronousTestCase):
         self.assertNotIn("down -> up", twistd.output)
 
 
+    def test_drain(self):
+        """
+        An agent started with --drain lets its host join but sends it no
+        clients.
+        """
+        keyFile = temporaryKey(self, KEY)
+        backend = startBackend(self, name, "P")
+        twistd, address = startTwistd(self, QUICK + [
+            "--heartbeat", "udp:0:interface=127.0.0.1", "--heartbeat-key-file", keyFile,
+        ])
+        listener = twistd.waitFor(r"heartbeats on udp (\S+)")[0].group(1)
+        agent = Process(TXLB + [
+            "heartbeat", "--to", listener, "--key-file", keyFile, "--name", "a",
+            "--address", backend.address, "--drain",
+        ])
+        self.addCleanup(agent.stop)
+        twistd.waitFor(r"host a \S+ up -> draining: heartbeat asks to drain")
+        self.assertEqual(request(address), b"")
+        self.assertEqual(backend.connections, 0)
+
+
 class ExampleTests(SynchronousTestCase):
     def test_exampleTac(self):
         """
