@@ -4,22 +4,15 @@ host through its connector, a Deferred for the verdict, and cancellation.
 """
 
 from twisted.internet.defer import Deferred
-from twisted.internet.error import ConnectionRefusedError, TimeoutError
 from twisted.internet.protocol import ClientFactory, Protocol
+
+from txlb.relay import _failureReason
 
 
 class CheckFailed(Exception):
     """
     A host failed a check; the message says why in a few words.
     """
-
-
-def _why(reason):
-    if reason.check(ConnectionRefusedError):
-        return "connection refused"
-    if reason.check(TimeoutError):
-        return "connect timed out"
-    return reason.getErrorMessage().strip().rstrip(".") or reason.type.__name__
 
 
 class ProbeProtocol(Protocol):
@@ -84,7 +77,7 @@ class Probe(ClientFactory):
         return protocol
 
     def clientConnectionFailed(self, connector, reason):
-        self.settle(CheckFailed(_why(reason)))
+        self.settle(CheckFailed(_failureReason(reason)))
 
     def settle(self, result):
         """
