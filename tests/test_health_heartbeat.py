@@ -96,12 +96,20 @@ class ListenerTests(SynchronousTestCase):
 
     def test_drain(self):
         """
-        A drain heartbeat moves the host to draining; an up one brings it back.
+        A drain heartbeat moves the host to draining; an up one brings it
+        back; a draining host that falls silent goes down and beats back up.
         """
         a = self.pool.hosts["a"]
         self.send(state="drain")
         self.assertEqual(a.state, "draining")
         self.send(state="up")
+        self.assertEqual(a.state, "up")
+        self.send(state="drain")
+        self.reactor.advance(3.0)
+        self.assertEqual(a.state, "down")
+        self.send(state="drain")
+        self.assertEqual(a.state, "draining")
+        self.send()
         self.assertEqual(a.state, "up")
 
     def test_weight(self):
@@ -118,6 +126,10 @@ class ListenerTests(SynchronousTestCase):
         """
         a = self.pool.hosts["a"]
         self.pool.setState(a, "down", "2 checks failed")
+        self.send()
+        self.assertEqual(a.state, "down")
+        self.send(state="drain")
+        self.assertEqual(a.state, "down")
         self.send()
         self.assertEqual(a.state, "down")
         self.pool.setState(a, "maint", "admin")
@@ -169,6 +181,18 @@ class ListenerTests(SynchronousTestCase):
         self.send(name="new", address="bad")
         self.assertNotIn("new", self.pool.hosts)
         self.assertEqual(self.listener.dropped["garbled"], 1)
+
+    def test_silentHostKeptDown(self):
+        """
+        A silent host that someone else brings back (an ejection ending)
+        is taken down again within deadAfter.
+        """
+        a = self.pool.hosts["a"]
+        self.send()
+        self.reactor.advance(3.0)
+        self.pool.setState(a, "up", "ejection time over")
+        self.reactor.advance(3.0)
+        self.assertEqual(a.state, "down")
 
     def test_stop(self):
         """

@@ -167,12 +167,14 @@ class HeartbeatListener(Service):
         self._watch(beat.name)
         if beat.weight != host.weight:
             pool.setWeight(beat.name, beat.weight)
-        if host.state == MAINT:
+        # Only undo what heartbeats did: a host that checks, ejection or the
+        # admin took out stays out.
+        if host.state == MAINT or (host.state != UP and beat.name not in self._moved):
             return
         if beat.state == "drain" and host.state != DRAINING:
             self._moved.add(beat.name)
             pool.setState(host, DRAINING, "heartbeat asks to drain")
-        elif beat.state == "up" and host.state != UP and beat.name in self._moved:
+        elif beat.state == "up" and host.state != UP:
             self._moved.discard(beat.name)
             pool.setState(host, UP, "heartbeat")
 
@@ -203,6 +205,11 @@ class HeartbeatListener(Service):
             self._timers[name] = self.clock.callLater(self.deadAfter, self._dead, name)
 
     def _dead(self, name):
+        """
+        C{name} has been silent for C{deadAfter}: take it down (again, should
+        someone have brought it up meanwhile), let a self-registered host
+        leave after C{leaveAfter}, and look again after C{deadAfter}.
+        """
         host = self.pool.hosts.get(name)
         if host is None:
             self._timers.pop(name, None)
@@ -210,12 +217,15 @@ class HeartbeatListener(Service):
         if host.state in (UP, DRAINING):
             self._moved.add(name)
             self.pool.setState(host, DOWN, f"no heartbeat for {self.deadAfter:g} s")
+        silent = self.clock.seconds() - self._beats[name][1]
         if name in self._registered:
-            self._timers[name] = self.clock.callLater(
-                max(self.leaveAfter - self.deadAfter, 0), self._leave, name
-            )
+            if silent >= self.leaveAfter:
+                self._leave(name)
+                return
+            delay = min(self.deadAfter, self.leaveAfter - silent)
         else:
-            self._timers.pop(name, None)
+            delay = self.deadAfter
+        self._timers[name] = self.clock.callLater(delay, self._dead, name)
 
     def _leave(self, name):
         self._timers.pop(name, None)
