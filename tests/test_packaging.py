@@ -23,7 +23,7 @@ class WheelTests(SynchronousTestCase):
         """
         out = tempfile.mkdtemp()
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
              "-w", out, ROOT],
             check=True,
             stdout=subprocess.DEVNULL,
