@@ -267,3 +267,16 @@ def rss(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise ValueError(f"no VmRSS for {pid}")
+
+
+def temporaryFile(testCase, text, suffix=".tac"):
+    """
+    Write C{text} to a new file removed at C{testCase}'s cleanup; return its path.
+    """
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    testCase.addCleanup(os.remove, path)
+    return path

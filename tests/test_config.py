@@ -4,12 +4,12 @@ quick-start flags: every mistake is one clear sentence.
 """
 
 import os
-import tempfile
 
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+from tests.support import temporaryFile
 from txlb.address import EndpointConnector, TCPConnector, backendConnector, listenEndpoint
 from txlb.builder import build
 from txlb.config import Balancer, Group, Host, Service, parseBackend
@@ -150,11 +150,7 @@ class DescriptionTests(SynchronousTestCase):
 
 class TacTests(SynchronousTestCase):
     def tac(self, source):
-        fd, path = tempfile.mkstemp(suffix=".tac")
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        self.addCleanup(os.remove, path)
-        return path
+        return temporaryFile(self, source)
 
     def test_loads(self):
         """

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import socket
-import tempfile
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -22,6 +21,7 @@ from tests.support import (
     rss,
     startBackend,
     startTwistd,
+    temporaryFile,
 )
 
 
@@ -34,11 +34,20 @@ def tacCopy(testCase, tac, replacements):
     for old, new in replacements.items():
         assert old in source, (old, tac)
         source = source.replace(old, new)
-    fd, path = tempfile.mkstemp(suffix=".tac")
-    with os.fdopen(fd, "w") as f:
-        f.write(source)
-    testCase.addCleanup(os.remove, path)
-    return path
+    return temporaryFile(testCase, source)
+
+
+def quickstartTac(testCase):
+    """
+    tacs/quickstart.tac on a port from the OS, over two live backends.
+    """
+    a = startBackend(testCase, name, "app1")
+    b = startBackend(testCase, name, "app2")
+    return tacCopy(
+        testCase,
+        "quickstart.tac",
+        {"tcp:8080:": "tcp:0:", "127.0.0.1:8081": a.address, "127.0.0.1:8082": b.address},
+    )
 
 
 class TacTests(SynchronousTestCase):
@@ -47,13 +56,7 @@ class TacTests(SynchronousTestCase):
         tacs/quickstart.tac relays round robin under twistd -ny, and stops
         cleanly on SIGTERM.
         """
-        a = startBackend(self, name, "app1")
-        b = startBackend(self, name, "app2")
-        path = tacCopy(
-            self,
-            "quickstart.tac",
-            {"tcp:8080:": "tcp:0:", "127.0.0.1:8081": a.address, "127.0.0.1:8082": b.address},
-        )
+        path = quickstartTac(self)
         process, address = startTwistd(self, ["-y", path], service="web")
         self.assertEqual([request(address).strip() for _ in range(4)], [b"app1", b"app2"] * 2)
         # twistd re-raises the signal after a clean shutdown, so that the exit
@@ -67,13 +70,7 @@ class TacTests(SynchronousTestCase):
         """
         twistd txlb --config runs the same .tac.
         """
-        a = startBackend(self, name, "app1")
-        b = startBackend(self, name, "app2")
-        path = tacCopy(
-            self,
-            "quickstart.tac",
-            {"tcp:8080:": "tcp:0:", "127.0.0.1:8081": a.address, "127.0.0.1:8082": b.address},
-        )
+        path = quickstartTac(self)
         _, address = startTwistd(self, ["txlb", "--config", path], service="web")
         self.assertEqual({request(address).strip() for _ in range(2)}, {b"app1", b"app2"})
 
@@ -124,10 +121,7 @@ class BadInputTests(SynchronousTestCase):
         """
         A .tac with an error names the file and line, exit non-zero.
         """
-        fd, path = tempfile.mkstemp(suffix=".tac")
-        with os.fdopen(fd, "w") as f:
-            f.write("from txlb.config import Host\n\nHost('a', 'nowhere:1', weight=0.5)\n")
-        self.addCleanup(os.remove, path)
+        path = temporaryFile(self, "from txlb.config import Host\n\nHost('a', 'nowhere:1', weight=0.5)\n")
         output = self.failing(["txlb", "--config", path])
         self.assertIn(f"{os.path.basename(path)}, line 3: a host's weight must be a whole number", output)
 
