@@ -137,7 +137,7 @@ class BadInputTests(SynchronousTestCase):
         process = Twistd(["txlb", "--listen", f"tcp:{port}:interface=127.0.0.1", "--backend", "127.0.0.1:1"])
         self.addCleanup(process.stop)
         process.waitFor(rf"service default cannot listen on tcp:{port}:interface=127.0.0.1: ")
-        process.wait()
+        self.assertEqual(process.wait(), 1)
         self.assertNotIn("Traceback", process.output)
 
     def test_schedulerHelp(self):
