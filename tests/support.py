@@ -127,10 +127,14 @@ class Twistd(Process):
 
     def address(self, service="default", timeout=20.0):
         """
-        Wait until C{service} logs that it listens; return C{(host, port)}.
+        Wait until C{service} logs that it listens; return C{(host, port)},
+        or the path of a UNIX socket.
         """
         match = self.waitFor(r"service %s listening on (\S+) " % re.escape(service), timeout)[0]
-        host, _, port = match.group(1).rpartition(":")
+        address = match.group(1)
+        if address.startswith("/"):
+            return address
+        host, _, port = address.rpartition(":")
         return host.strip("[]"), int(port)
 
 
@@ -263,3 +267,16 @@ def rss(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise ValueError(f"no VmRSS for {pid}")
+
+
+def temporaryFile(testCase, text, suffix=".tac"):
+    """
+    Write C{text} to a new file removed at C{testCase}'s cleanup; return its path.
+    """
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    testCase.addCleanup(os.remove, path)
+    return path

@@ -82,3 +82,36 @@ class RotationTests(SynchronousTestCase):
             self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address]
         )
         self.assertEqual(request(address, b"x" * 1000), b"got 1000 bytes")
+
+
+class AddressFamilyTests(SynchronousTestCase):
+    def test_unixListenerIPv6Backend(self):
+        """
+        A UNIX-socket listener relays to a backend written [::1]:PORT.
+        """
+        import socketserver
+        import tempfile
+        import threading
+
+        from tests.support import _Handler
+
+        class V6Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+            address_family = socket.AF_INET6
+            daemon_threads = True
+
+        server = V6Server(("::1", 0), _Handler)
+        server.behaviour = name
+        server.name = "six"
+        server.connections = 0
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        path = os.path.join(tempfile.mkdtemp(), "lb.sock")
+        process, _ = startTwistd(
+            self, ["txlb", "--listen", f"unix:{path}", "--backend", f"[::1]:{server.server_address[1]}"]
+        )
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(path)
+            s.shutdown(socket.SHUT_WR)
+            self.assertEqual(s.recv(100), b"six\n")

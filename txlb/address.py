@@ -45,8 +45,8 @@ class TCPConnector:
         self.host = host
         self.port = port
 
-    def connect(self, reactor, factory, timeout):
-        return reactor.connectTCP(self.host, self.port, factory, timeout=timeout)
+    def connect(self, reactor, factory):
+        return reactor.connectTCP(self.host, self.port, factory, timeout=None)
 
 
 class _EndpointAttempt:
@@ -54,21 +54,13 @@ class _EndpointAttempt:
     A connection attempt through an endpoint, shaped like a connector.
     """
 
-    __slots__ = ("_deferred", "_timer")
+    __slots__ = ("_deferred",)
 
-    def __init__(self, reactor, endpoint, factory, timeout):
+    def __init__(self, endpoint, factory):
         self._deferred = endpoint.connect(factory)
-        self._timer = None
-        if not self._deferred.called:
-            self._timer = reactor.callLater(timeout, self._deferred.cancel)
-        self._deferred.addCallbacks(self._done, self._failed, errbackArgs=(factory,))
-
-    def _done(self, protocol):
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
+        self._deferred.addErrback(self._failed, factory)
 
     def _failed(self, reason, factory):
-        self._done(None)
         factory.clientConnectionFailed(self, reason)
 
     def stopConnecting(self):
@@ -89,8 +81,8 @@ class EndpointConnector:
         self.description = description
         self._endpoint = endpoint
 
-    def connect(self, reactor, factory, timeout):
-        return _EndpointAttempt(reactor, self._endpoint, factory, timeout)
+    def connect(self, reactor, factory):
+        return _EndpointAttempt(self._endpoint, factory)
 
 
 def backendConnector(address, reactor):

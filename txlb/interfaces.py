@@ -131,10 +131,11 @@ class IConnector(Interface):
 
     description = Attribute("The address as the user wrote it (str).")
 
-    def connect(reactor, factory, timeout):
+    def connect(reactor, factory):
         """
         Start connecting; the outcome reaches C{factory} as a
         L{ClientFactory}'s C{buildProtocol} or C{clientConnectionFailed}.
+        The caller applies its own timeout with C{stopConnecting}.
 
         @return: an object with C{stopConnecting()} to abandon the attempt.
         """

@@ -22,8 +22,9 @@ class Listener(Service):
     def __init__(self, serviceName, description, factory, reactor, onFailure=None):
         """
         @param onFailure: called with the sentence when the endpoint cannot be
-            bound; the default stops the reactor, since a balancer that cannot
-            listen is of no use.
+            bound. Without one, a failure while twistd starts up exits with
+            the sentence and a non-zero status, and a later one stops the
+            reactor, since a balancer that cannot listen is of no use.
         """
         self.serviceName = serviceName
         self.description = description
@@ -46,8 +47,15 @@ class Listener(Service):
 
     def startService(self):
         Service.startService(self)
-        self._listening = self.endpoint.listen(self.factory)
-        self._listening.addCallbacks(self._bound, self._failed)
+        outcome = []
+        listening = self.endpoint.listen(self.factory)
+        listening.addCallbacks(self._bound, self._failed, errbackArgs=(outcome,))
+        if outcome and not self.reactor.running and self.onFailure is None:
+            # Binding failed while twistd is starting up: exit with the
+            # sentence and a non-zero status, as for any other startup error.
+            raise SystemExit(outcome[0])
+        if not listening.called:
+            self._listening = listening
 
     def _bound(self, port):
         self._listening = None
@@ -59,19 +67,18 @@ class Listener(Service):
             endpoint=self.description,
         )
 
-    def _failed(self, reason):
+    def _failed(self, reason, outcome):
         self._listening = None
         self.failure = (
             f"service {self.serviceName} cannot listen on {self.description}: "
             f"{reason.getErrorMessage()}"
         )
         self.log.critical("{message}", message=self.failure)
+        outcome.append(self.failure)
         if self.onFailure is not None:
             self.onFailure(self.failure)
         elif self.reactor.running:
             self.reactor.stop()
-        else:
-            self.reactor.callWhenRunning(self.reactor.stop)
 
     def stopService(self):
         Service.stopService(self)

@@ -6,10 +6,11 @@ The hot path (C{dataReceived} on either side) does one write and one
 counter update; everything else happens once per connection.
 """
 
-from twisted.internet.error import ConnectionRefusedError, TimeoutError, UserError
+from twisted.internet.error import ConnectionRefusedError, TimeoutError
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import ClientFactory, Protocol, ServerFactory
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from txlb.address import formatAddress
@@ -48,16 +49,38 @@ class _Attempt(ClientFactory):
         self.client = client
         self.host = host
         self.connector = None
+        self.timer = None
         self.abandoned = False
+
+    def abandon(self):
+        """
+        Stop the attempt; nothing it reports afterwards is heard.
+        """
+        self.abandoned = True
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        if self.connector is not None:
+            self.connector.stopConnecting()
 
     def buildProtocol(self, addr):
         if self.abandoned:
             return None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         return BackendSide(self.client, self.host)
 
     def clientConnectionFailed(self, connector, reason):
         if not self.abandoned:
+            if self.timer is not None and self.timer.active():
+                self.timer.cancel()
             self.client._attemptFailed(self, reason)
+
+    def timedOut(self):
+        self.timer = None
+        reason = Failure(TimeoutError("connect timed out"))
+        self.abandon()
+        self.client._attemptFailed(self, reason)
 
 
 @implementer(IHalfCloseableProtocol)
@@ -158,9 +181,7 @@ class ClientSide(Protocol):
         if self.backend is not None:
             self.backend.transport.loseConnection()
         elif self.attempt is not None:
-            self.attempt.abandoned = True
-            if self.attempt.connector is not None:
-                self.attempt.connector.stopConnecting()
+            self.attempt.abandon()
             self.attempt = None
             self._release()
         elif self.waiter is not None:
@@ -205,9 +226,9 @@ class ClientSide(Protocol):
         self.host = host
         self.tried = self.tried + (host,)
         attempt = self.attempt = _Attempt(self, host)
-        attempt.connector = host.connector.connect(
-            self.service.reactor, attempt, self.service.connectTimeout
-        )
+        service = self.service
+        attempt.timer = service.clock.callLater(service.connectTimeout, attempt.timedOut)
+        attempt.connector = host.connector.connect(service.reactor, attempt)
 
     def _attemptFailed(self, attempt, reason):
         if attempt is not self.attempt:
@@ -215,8 +236,6 @@ class ClientSide(Protocol):
         self.attempt = None
         host = self.host
         self._release()
-        if reason.check(UserError):
-            return
         self.pool.connectFailed(host, _failureReason(reason))
         self._tryNext()
 
