@@ -10,21 +10,18 @@ import attr
 from hypothesis import given, strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.support import temporaryFile
 from txlb.health import BadDatagram, Beat, decode, encode, readKey
 from txlb.health._wire import MAX_DATAGRAM, ReplayGuard
 
 KEY = b"k" * 32
 
 
-def keyFile(testCase, content=b"0123456789abcdef0123\n"):
+def keyFile(testCase, content="0123456789abcdef0123\n"):
     """
     Write a key file removed at C{testCase}'s cleanup; return its path.
     """
-    fd, path = tempfile.mkstemp(suffix=".key")
-    with os.fdopen(fd, "wb") as f:
-        f.write(content)
-    testCase.addCleanup(os.remove, path)
-    return path
+    return temporaryFile(testCase, content, suffix=".key")
 
 
 def missingFile():
@@ -144,7 +141,7 @@ class ReadKeyTests(SynchronousTestCase):
         """
         The key is the file's content without surrounding whitespace.
         """
-        path = keyFile(self, b"  0123456789abcdef\n")
+        path = keyFile(self, "  0123456789abcdef\n")
         self.assertEqual(readKey(path), b"0123456789abcdef")
 
     def test_errors(self):
@@ -154,4 +151,4 @@ class ReadKeyTests(SynchronousTestCase):
         self.assertRaisesRegex(
             ValueError, "cannot read the heartbeat key file", readKey, missingFile()
         )
-        self.assertRaisesRegex(ValueError, "at least 16 bytes", readKey, keyFile(self, b"abc"))
+        self.assertRaisesRegex(ValueError, "at least 16 bytes", readKey, keyFile(self, "abc"))

@@ -107,7 +107,7 @@ class HeartbeatTests(SynchronousTestCase):
         reach its backend; garbage, unsigned and replayed datagrams change
         nothing; stopping the agent takes the host out after dead-after.
         """
-        keyFile = temporaryKey(self, KEY + b"\n")
+        keyFile = temporaryKey(self, KEY.decode() + "\n")
         backend = startBackend(self, name, "P")
         twistd, address = startTwistd(self, QUICK + [
             "--heartbeat", "udp:0:interface=127.0.0.1", "--heartbeat-key-file", keyFile,
@@ -154,7 +154,7 @@ class HeartbeatTests(SynchronousTestCase):
         An agent started with --drain lets its host join but sends it no
         clients.
         """
-        keyFile = temporaryKey(self, KEY)
+        keyFile = temporaryKey(self, KEY.decode())
         backend = startBackend(self, name, "P")
         twistd, address = startTwistd(self, QUICK + [
             "--heartbeat", "udp:0:interface=127.0.0.1", "--heartbeat-key-file", keyFile,

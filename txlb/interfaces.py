@@ -152,7 +152,8 @@ class ICheck(Interface):
         """
         Probe C{host} (an L{IBackend} with a C{connector}) once.
 
-        @param timeout: seconds the whole probe may take.
+        @param timeout: seconds the whole probe may take; the checker
+            cancels the returned Deferred when they are over.
         @return: a L{Deferred} that fires (with anything) when the host
             passes, or fails with L{txlb.health.CheckFailed} saying why.
             Cancelling it abandons the probe.

@@ -64,9 +64,10 @@ class Probe(ClientFactory):
 
     def start(self, reactor, host, timeout):
         """
-        Connect to C{host}; return L{deferred}.
+        Connect to C{host}; return L{deferred}. The C{timeout} is the
+        caller's to apply, by cancelling L{deferred}.
         """
-        self.connector = host.connector.connect(reactor, self, timeout)
+        self.connector = host.connector.connect(reactor, self)
         return self.deferred
 
     def buildProtocol(self, addr):
