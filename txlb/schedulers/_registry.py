@@ -5,19 +5,22 @@ Finding scheduler factories by name: the built-ins, then Twisted plugins.
 import random as _random
 
 import attr
-from twisted.plugin import getPlugins
+from twisted.plugin import IPlugin, getPlugins
 from zope.interface import implementer
 
 from txlb.errors import ConfigError, UnknownScheduler
 from txlb.interfaces import ISchedulerFactory
 
 
-@implementer(ISchedulerFactory)
+@implementer(IPlugin, ISchedulerFactory)
 @attr.s(frozen=True)
 class SchedulerFactory:
     """
     A scheduler factory made from a class whose constructor takes
     C{clock}, C{random} and the scheduler's own keyword options.
+
+    It provides C{IPlugin} too, so that a third-party package can publish
+    one by assigning it to a name in a module of its C{twisted/plugins/}.
 
     @ivar options: the option names the scheduler accepts, mapped to a
         function that turns the user's string into the value.
@@ -51,9 +54,27 @@ def builtinFactories():
     """
     The schedulers txlb ships, in the order they are listed to users.
     """
-    from txlb.schedulers import roundrobin
+    from txlb.schedulers import (
+        first,
+        hash,
+        leastconns,
+        maglev,
+        p2c,
+        random,
+        roundrobin,
+        sticky,
+    )
 
-    return [roundrobin.factory]
+    return [
+        roundrobin.factory,
+        leastconns.factory,
+        random.factory,
+        p2c.factory,
+        hash.factory,
+        maglev.factory,
+        sticky.factory,
+        first.factory,
+    ]
 
 
 def _pluginFactories():

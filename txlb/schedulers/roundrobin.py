@@ -2,56 +2,35 @@
 C{roundrobin}: smooth weighted round robin, as nginx does it.
 
 With weights 5, 1, 1 the order is a a b a c a a, not a a a a a b c; equal
-weights give plain rotation.
+weights give plain rotation. The cycle is computed once per change, so a
+pick is O(1).
 """
 
-from zope.interface import implementer
-
-from txlb.errors import NoHostAvailable
-from txlb.interfaces import IScheduler
+from txlb.schedulers._base import Scheduler, firstAvailable, intWeights
 from txlb.schedulers._registry import SchedulerFactory
+from txlb.schedulers._structures import smoothSequence
 
 
-@implementer(IScheduler)
-class RoundRobin:
+class RoundRobin(Scheduler):
     """
     Smooth weighted round robin over the eligible hosts.
     """
 
-    def __init__(self, clock=None, random=None):
-        self._hosts = []
-        self._current = {}
+    def rebuild(self):
+        hosts = self.hosts
+        self._sequence = [hosts[i] for i in smoothSequence(intWeights(hosts))]
+        self._position = 0
 
-    def setHosts(self, hosts):
-        self._hosts = [h for h in hosts if h.effectiveWeight > 0]
-        self._current = {h: self._current.get(h, 0) for h in self._hosts}
+    def _candidates(self):
+        sequence = self._sequence
+        length = len(sequence)
+        position = self._position
+        for offset in range(length):
+            self._position = (position + offset + 1) % length
+            yield sequence[(position + offset) % length]
 
     def pick(self, client, tried):
-        best = fallback = None
-        total = 0
-        current = self._current
-        for host in self._hosts:
-            if not host.available:
-                continue
-            weight = host.effectiveWeight
-            total += weight
-            score = current[host] = current[host] + weight
-            if host in tried:
-                if fallback is None or score > current[fallback]:
-                    fallback = host
-            elif best is None or score > current[best]:
-                best = host
-        chosen = best if best is not None else fallback
-        if chosen is None:
-            raise NoHostAvailable("no host is available")
-        current[chosen] -= total
-        return chosen
-
-    def connectionOpened(self, host):
-        pass
-
-    def connectionClosed(self, host):
-        pass
+        return firstAvailable(self._candidates(), tried, self.hosts)
 
 
 factory = SchedulerFactory(
