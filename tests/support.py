@@ -21,12 +21,13 @@ TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 TXLB = [sys.executable, "-c", "import sys; from txlb.cli import main; sys.exit(main())"]
 
 
-def environment():
+def environment(path=()):
     """
-    The environment for child processes: this checkout first on the path.
+    The environment for child processes: this checkout (then C{path}) first
+    on the Python path.
     """
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, *path, env.get("PYTHONPATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -36,14 +37,14 @@ class Process:
     A child process whose output lines are collected as they come.
     """
 
-    def __init__(self, argv, cwd=None, stdin=None):
+    def __init__(self, argv, cwd=None, stdin=None, path=()):
         self.argv = argv
         self.lines = []
         self._new = queue.Queue()
         self.popen = subprocess.Popen(
             argv,
             cwd=cwd or ROOT,
-            env=environment(),
+            env=environment(path),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -122,8 +123,10 @@ class Twistd(Process):
     C{twistd -n} with the given arguments, logging to stdout, no pid file.
     """
 
-    def __init__(self, args, cwd=None):
-        Process.__init__(self, TWISTD + ["-n", "--pidfile=", "--logfile=-"] + list(args), cwd)
+    def __init__(self, args, cwd=None, path=()):
+        Process.__init__(
+            self, TWISTD + ["-n", "--pidfile=", "--logfile=-"] + list(args), cwd, path=path
+        )
 
     def address(self, service="default", timeout=20.0):
         """
@@ -138,12 +141,12 @@ class Twistd(Process):
         return host.strip("[]"), int(port)
 
 
-def startTwistd(testCase, args, service="default"):
+def startTwistd(testCase, args, service="default", path=()):
     """
     Start C{twistd -n ARGS} for C{testCase} (stopped at its cleanup) and
     wait until C{service} listens; return C{(process, (host, port))}.
     """
-    process = Twistd(args)
+    process = Twistd(args, path=path)
     testCase.addCleanup(process.stop)
     return process, process.address(service)
 
@@ -241,11 +244,13 @@ def deadAddress():
     return f"127.0.0.1:{port}"
 
 
-def request(address, payload=b"", timeout=10.0, shutdown=True):
+def request(address, payload=b"", timeout=10.0, shutdown=True, source=None):
     """
-    Connect, send C{payload}, shut down the write side, read until EOF.
+    Connect (from the IP address C{source} if given), send C{payload}, shut
+    down the write side, read until EOF.
     """
-    with socket.create_connection(address, timeout=timeout) as s:
+    sourceAddress = (source, 0) if source else None
+    with socket.create_connection(address, timeout=timeout, source_address=sourceAddress) as s:
         if payload:
             s.sendall(payload)
         if shutdown:

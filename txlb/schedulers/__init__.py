@@ -2,10 +2,14 @@
 The schedulers: built-in ones and those found as Twisted plugins.
 
 C{makeScheduler("roundrobin")} (or C{"hash:load=1.25"}) makes one;
-C{knownSchedulers()} lists every name with its description.
+C{knownSchedulers()} lists every name with its description. Plugin authors
+subclass L{Scheduler} and publish a L{SchedulerFactory} (see
+C{doc/schedulers.rst}).
 """
 
+from txlb.schedulers._base import Scheduler, clientKey, firstAvailable
 from txlb.schedulers._registry import (
+    SchedulerFactory,
     builtinFactories,
     knownSchedulers,
     makeScheduler,
@@ -14,6 +18,10 @@ from txlb.schedulers._registry import (
 )
 
 __all__ = [
+    "Scheduler",
+    "SchedulerFactory",
+    "clientKey",
+    "firstAvailable",
     "builtinFactories",
     "knownSchedulers",
     "makeScheduler",
