@@ -164,7 +164,7 @@ class LazyHeapTests(SynchronousTestCase):
     def test_smallestFollowsUpdates(self, updates):
         """
         After any sequence of key changes, smallest() gives the live items
-        in key order and leaves the heap as it was.
+        in key order and leaves the heap as it was; peek() gives the first.
         """
         heap, keys = LazyHeap(), {}
         for item, key in updates:
@@ -174,3 +174,4 @@ class LazyHeapTests(SynchronousTestCase):
         got = heap.smallest(len(keys) + 1)
         self.assertEqual([keys[i] for i in got], [keys[i] for i in expected])
         self.assertEqual(heap.smallest(len(keys) + 1), got)
+        self.assertIs(heap.peek(), got[0] if got else None)

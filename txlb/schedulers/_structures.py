@@ -271,6 +271,18 @@ class LazyHeap:
     def __len__(self):
         return len(self._live)
 
+    def peek(self):
+        """
+        The live item with the smallest key, or None; O(1) amortised.
+        """
+        heap, live = self._heap, self._live
+        while heap:
+            entry = heap[0]
+            if live.get(entry[2]) is entry:
+                return entry[2]
+            heappop(heap)
+        return None
+
     def smallest(self, limit):
         """
         Up to C{limit} live items, smallest key first; the heap is unchanged.

@@ -27,6 +27,9 @@ class First(Scheduler):
             self._free.set(host, self._order[host])
 
     def pick(self, client, tried):
+        best = self._free.peek()
+        if best is not None and best.available and best not in tried:
+            return best
         return firstAvailable(self._free.smallest(8), tried, self.hosts)
 
     def connectionOpened(self, host):

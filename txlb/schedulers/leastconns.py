@@ -26,6 +26,9 @@ class LeastConnections(Scheduler):
         self._heap.set(host, (host.open / host.effectiveWeight, host.lastClosed, self._order[host]))
 
     def pick(self, client, tried):
+        best = self._heap.peek()
+        if best is not None and best.available and best not in tried:
+            return best
         return firstAvailable(self._heap.smallest(8), tried, self.hosts)
 
     def connectionOpened(self, host):
