@@ -122,4 +122,29 @@ def build(balancer, reactor=None, clock=None, random=None):
     top = LoadBalancer(reactor)
     for service in balancer.services:
         top.addProxy(buildService(service, reactor, clock, random))
+    for admin in balancer.admin:
+        buildAdmin(admin, top, reactor, clock, random)
     return top
+
+
+def buildAdmin(spec, top, reactor, clock=None, random=None):
+    """
+    Add the admin a L{txlb.config.Admin} describes to C{top}.
+
+    @raise txlb.errors.ConfigError: for a bad endpoint or users file, or a
+        non-local endpoint without users.
+    """
+    from txlb.admin import AdminService
+
+    admin = AdminService(
+        top,
+        spec.listen,
+        reactor,
+        users=spec.users,
+        refresh=spec.refresh,
+        projectURL=spec.projectURL,
+        clock=clock,
+        random=random,
+    )
+    admin.setServiceParent(top)
+    return admin

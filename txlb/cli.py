@@ -81,7 +81,17 @@ def sendHeartbeats(argv):
     return heartbeat(argv)
 
 
+def passwd(argv):
+    """
+    Add, change or delete an admin user.
+    """
+    from txlb.admin.passwd import passwd as run
+
+    return run(argv)
+
+
 SUBCOMMANDS = {
+    "passwd": (passwd, "add, change or delete an admin user (txlb passwd FILE USER)"),
     "check": (checkConfig, "check a .tac file and print what it runs"),
     "schedulers": (listSchedulers, "list the schedulers found"),
     "version": (version, "print the version"),

@@ -269,17 +269,49 @@ class Service:
 
 
 @attr.s(frozen=True)
+class Admin:
+    """
+    The admin: XML-RPC at C{/RPC2}, the status page at C{/} and Prometheus
+    metrics at C{/metrics}, on each endpoint of C{listen}.
+
+    @ivar users: a password file written by C{txlb passwd}; without one the
+        admin may only listen on loopback or a UNIX socket.
+    @ivar refresh: seconds between automatic refreshes of the status page.
+    @ivar projectURL: a link shown in the status page's header.
+    """
+
+    listen = attr.ib(converter=_strings)
+    users = attr.ib(default=None)
+    refresh = attr.ib(default=10.0, validator=_number("the admin's refresh", above=True))
+    projectURL = attr.ib(default=None)
+
+    @listen.validator
+    def _checkListen(self, attribute, value):
+        if not value:
+            raise ConfigError("the admin needs at least one endpoint to listen on")
+
+
+def _admins(value):
+    return (value,) if isinstance(value, Admin) else tuple(value)
+
+
+@attr.s(frozen=True)
 class Balancer:
     """
-    Everything one txlb process runs.
+    Everything one txlb process runs: services, and any number of admins.
     """
 
     services = attr.ib(default=(), converter=tuple)
+    admin = attr.ib(default=(), converter=_admins)
 
     @services.validator
     def _checkServices(self, attribute, value):
         _allOf(Service, "service")(self, attribute, value)
         _unique("service")(self, attribute, value)
+
+    @admin.validator
+    def _checkAdmin(self, attribute, value):
+        _allOf(Admin, "admin")(self, attribute, value)
 
 
 def parseBackend(text):

@@ -59,12 +59,16 @@ class Options(usage.Options):
         ["fall", None, None, "Failed checks that take a backend down [default: 3]."],
         ["heartbeat", None, None, "Take signed heartbeats on this udp:PORT[:interface=ADDR]."],
         ["heartbeat-key-file", None, None, "The file holding the heartbeat key."],
+        ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
+        ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
+        ["project-url", None, None, "A link shown in the admin status page's header."],
     ]
 
     def __init__(self):
         usage.Options.__init__(self)
         self["listen"] = []
         self["backend"] = []
+        self["admin"] = []
         self.service = None
 
     def opt_listen(self, endpoint):
@@ -78,6 +82,10 @@ class Options(usage.Options):
         self["backend"].append(backend)
 
     opt_b = opt_backend
+
+    def opt_admin(self, endpoint):
+        """Serve the admin (XML-RPC /RPC2, status page /, /metrics) on this endpoint (repeatable)."""
+        self["admin"].append(endpoint)
 
     def postOptions(self):
         if self["scheduler"] == "help":
@@ -95,7 +103,7 @@ class Options(usage.Options):
         @raise ConfigError: naming the problem.
         """
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend") if self[f]] + (
+            clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -119,7 +127,12 @@ class Options(usage.Options):
                 raise ConfigError("--demo brings its own backends; drop --backend")
             from txlb.demo import demo
 
-            return demo(listen=listen, scheduler=self["scheduler"])
+            top = demo(listen=listen, scheduler=self["scheduler"])
+            for spec in adminSpecs(self):
+                from txlb.builder import buildAdmin
+
+                buildAdmin(spec, top, top.reactor)
+            return top
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
@@ -143,9 +156,32 @@ class Options(usage.Options):
                     connectTimeout=connectTimeout,
                     idleTimeout=idleTimeout,
                 )
-            ]
+            ],
+            admin=adminSpecs(self),
         )
         return build(spec)
+
+
+def adminSpecs(options):
+    """
+    The admin the --admin flags ask for, as a list of L{txlb.config.Admin}
+    (empty without --admin).
+    """
+    from txlb.config import Admin
+
+    if not options["admin"]:
+        for flag in ("admin-users", "project-url"):
+            if options[flag] is not None:
+                raise ConfigError(f"--{flag} needs --admin ENDPOINT")
+        return []
+    return [
+        Admin(
+            options["admin"],
+            users=options["admin-users"],
+            refresh=_seconds("--admin-refresh", options["admin-refresh"]),
+            projectURL=options["project-url"],
+        )
+    ]
 
 
 def _whole(flag, text):

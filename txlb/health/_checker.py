@@ -122,6 +122,19 @@ class HealthChecker(PoolWatcher):
         """
         return {name: record.status() for name, record in self._hosts.items()}
 
+    def checkNow(self, name):
+        """
+        Check host C{name} now rather than when due (the admin's
+        C{retryHost}); returns False when the host is not checked yet.
+        """
+        record = self._hosts.get(name)
+        if record is None:
+            return False
+        if record.pending is None:
+            cancelTimer(record.timer)
+            self._run(record)
+        return True
+
     # Service
 
     def started(self):

@@ -1,0 +1,112 @@
+"""
+The XML-RPC face of the admin, at C{/RPC2}: every method checks its
+arguments (count and types) and the user's role before the operation runs,
+and turns a refusal into a C{Fault} with a code from L{txlb.admin._faults}.
+"""
+
+from twisted.logger import Logger
+from twisted.web import xmlrpc
+
+from txlb.admin._faults import BAD_ARGUMENT, FAILED, FORBIDDEN, AdminError
+
+S, I, N, A = "string", "int", "double", "array"
+
+#: name: (argument names and types, optional ones last marked with "?",
+#: result type, writes?, help)
+METHODS = {
+    "listServices": ((), A, False, "The names of the services."),
+    "getConfig": ((), "struct", False, "Services, listeners, groups, schedulers and hosts as they run now."),
+    "getStatus": ((), "struct", False,
+                  "Live status by service: listeners, enabledGroup, and per group its scheduler "
+                  "and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
+                  "lastFailure, history, check)."),
+    "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", I)), "boolean", True,
+                "Add a host (address HOST:PORT, [IPv6]:PORT or an endpoint string; weight 1 by default)."),
+    "delHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,
+                "Remove a host; its open connections finish."),
+    "delAllHosts": ((("service", S), ("group", S)), I, True,
+                    "Remove every host of a group; returns how many were removed."),
+    "setWeight": ((("service", S), ("group", S), ("name", S), ("weight", I)), "boolean", True,
+                  "Change a host's weight (0 takes no new connections)."),
+    "hostAdminDown": ((("service", S), ("group", S), ("name", S)), "boolean", True,
+                      "Put a host in maintenance (state maint); open connections finish."),
+    "hostAdminUp": ((("service", S), ("group", S), ("name", S)), "boolean", True,
+                    "Take a host out of maintenance (with health checks, it is up once they pass)."),
+    "retryHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,
+                  "Check a host now (without checks, a down host is marked up)."),
+    "newGroup": ((("service", S), ("group", S), ("scheduler", S)), "boolean", True,
+                 "Add an empty group with a scheduler."),
+    "delGroup": ((("service", S), ("group", S)), "boolean", True,
+                 "Delete a group that is not the enabled one."),
+    "enableGroup": ((("service", S), ("group", S)), "boolean", True,
+                    "Send new clients to this group; open connections stay where they are."),
+    "changeScheduler": ((("service", S), ("group", S), ("scheduler", S)), "boolean", True,
+                        "Replace a group's scheduler."),
+    "newService": ((("service", S), ("listen", S)), "boolean", True,
+                   "Add a service listening on an endpoint, with an empty group 'default'."),
+    "delService": ((("service", S),), "boolean", True,
+                   "Stop and delete a service; its open connections drain."),
+    "reopenLog": ((), "boolean", True, "Reopen (rotate) the log file, as SIGUSR1 does."),
+    "shutdown": ((("drainSeconds?", N),), "boolean", True,
+                 "Stop txlb, letting open connections finish for up to drainSeconds."),
+}
+
+_TYPES = {S: (str,), I: (int,), N: (int, float)}
+
+
+def _check(name, spec, args):
+    required = [a for a, _ in spec if not a.endswith("?")]
+    if not len(required) <= len(args) <= len(spec):
+        shape = ", ".join(a.rstrip("?") if not a.endswith("?") else f"[{a[:-1]}]" for a, _ in spec)
+        raise AdminError(BAD_ARGUMENT, f"{name} takes ({shape}), not {len(args)} arguments")
+    for (argName, kind), value in zip(spec, args):
+        if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):
+            raise AdminError(
+                BAD_ARGUMENT,
+                f"{name}: {argName.rstrip('?')} must be a{'n' if kind == I else ''} {kind}, "
+                f"not {type(value).__name__}",
+            )
+
+
+class AdminRPC(xmlrpc.XMLRPC):
+    """
+    The XML-RPC resource for one user (or the local admin when there are no
+    users): read-only users may call only the information methods.
+    """
+
+    log = Logger()
+
+    def __init__(self, api, user=None, readOnly=False):
+        xmlrpc.XMLRPC.__init__(self, allowNone=False, useDateTime=False)
+        self.api = api
+        self.user = user
+        self.readOnly = readOnly
+        xmlrpc.addIntrospection(self)
+
+    def listProcedures(self):
+        return list(METHODS)
+
+    def lookupProcedure(self, procedurePath):
+        if procedurePath in METHODS:
+            return self._method(procedurePath)
+        return xmlrpc.XMLRPC.lookupProcedure(self, procedurePath)
+
+    def _method(self, name):
+        spec, result, writes, help = METHODS[name]
+
+        def call(*args):
+            try:
+                if writes and self.readOnly:
+                    raise AdminError(FORBIDDEN, f"user {self.user!r} may only read; {name} changes things")
+                _check(name, spec, args)
+                operation = getattr(self.api, name)
+                return operation(self.user, *args) if writes else operation(*args)
+            except AdminError as e:
+                return xmlrpc.Fault(e.code, e.message)
+            except Exception:
+                self.log.failure("admin call {method} failed", method=name)
+                return xmlrpc.Fault(FAILED, f"{name} failed inside txlb; see its log")
+
+        call.__doc__ = help
+        call.signature = [[result] + [kind for _, kind in spec]]
+        return call
