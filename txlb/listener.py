@@ -3,9 +3,38 @@ A listener: one endpoint a service accepts clients on.
 """
 
 from twisted.application.service import Service
-from twisted.logger import Logger
+from twisted.logger import Logger, formatEvent
 
+from txlb._ratelimit import RateLimiter
 from txlb.address import formatAddress, listenEndpoint
+
+
+class _AcceptErrors:
+    """
+    The log observer of a listening port: Twisted logs every failed
+    C{accept} (EMFILE and its recovery, one line per refused client), so
+    under descriptor exhaustion it would log thousands of lines a second.
+    This lets one line per second through and counts the rest.
+    """
+
+    log = Logger()
+
+    def __init__(self, listener, clock):
+        self.listener = listener
+        self.limiter = RateLimiter(clock)
+
+    def __call__(self, event):
+        suppressed = self.limiter.allow()
+        if suppressed is None:
+            return
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        self.log.warn(
+            "service {service} on {address}: {problem}{more}",
+            service=self.listener.serviceName,
+            address=self.listener.address,
+            problem=formatEvent(event),
+            more=more,
+        )
 
 
 class Listener(Service):
@@ -52,6 +81,12 @@ class Listener(Service):
     def _bound(self, port):
         self._listening = None
         self.port = port
+        portLogger = getattr(port, "_logger", None)
+        if portLogger is not None:
+            # tcp.Port logs failed accepts through this private logger.
+            port._logger = Logger(
+                namespace=portLogger.namespace, observer=_AcceptErrors(self, self.reactor)
+            )
         self.log.info(
             "service {service} listening on {address} ({endpoint})",
             service=self.serviceName,

@@ -71,6 +71,8 @@ class BackendSide(Protocol):
     def __init__(self, client, host):
         self.client = client
         self.host = host
+        self.readClosed = False
+        self.writeClosed = False
 
     def connectionMade(self):
         self.client._backendConnected(self)
@@ -82,10 +84,17 @@ class BackendSide(Protocol):
         self.host.bytesOut += len(data)
 
     def readConnectionLost(self):
+        self.readClosed = True
         self.client._backendHalfClosed()
+        if self.writeClosed:
+            self.transport.loseConnection()
 
     def writeConnectionLost(self):
-        pass
+        # Twisted keeps a half-closeable connection open until it is told to
+        # close, even once both directions are shut.
+        self.writeClosed = True
+        if self.readClosed:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason):
         self.client._backendLost(self, reason)
@@ -114,6 +123,7 @@ class ClientSide(Protocol):
         self.attempt = None
         self.waiter = None
         self.readClosed = False
+        self.writeClosed = False
         self.done = False
         self.active = False
         self.idleTimer = None
@@ -123,6 +133,7 @@ class ClientSide(Protocol):
     def connectionMade(self):
         _noDelay(self.transport)
         self.service.accepted += 1
+        self.service.clients.add(self)
         self.pool = self.service.pool
         if self.service.idleTimeout:
             self.idleTimer = self.service.clock.callLater(
@@ -148,13 +159,18 @@ class ClientSide(Protocol):
         self.readClosed = True
         if self.backend is not None:
             self.backend.transport.loseWriteConnection()
+        if self.writeClosed:
+            self.transport.loseConnection()
 
     def writeConnectionLost(self):
-        pass
+        self.writeClosed = True
+        if self.readClosed:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason):
         self.done = True
         self._stopIdleTimer()
+        self.service.clientClosed(self)
         if self.backend is not None:
             self.backend.transport.loseConnection()
         elif self.attempt is not None:
@@ -271,6 +287,12 @@ class ClientSide(Protocol):
             )
             return
         self.idleTimer = None
+        self.abort()
+
+    def abort(self):
+        """
+        Reset the client connection and the backend connection, if any.
+        """
         self.transport.abortConnection()
         if self.backend is not None:
             self.backend.transport.abortConnection()

@@ -21,6 +21,16 @@ def _seconds(flag, text):
     return value
 
 
+def _drainSeconds(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 0:
+        raise ConfigError(f"--drain-timeout must be 0 or more seconds, not {text!r}")
+    return value
+
+
 class Options(usage.Options):
     """
     The flags of C{twistd txlb}.
@@ -51,6 +61,12 @@ class Options(usage.Options):
         ],
         ["connect-timeout", None, "5", "Seconds to wait for a backend to accept."],
         ["idle-timeout", None, None, "Close connections silent both ways this long (seconds)."],
+        [
+            "drain-timeout",
+            None,
+            "10",
+            "On stop, seconds open connections may finish in before they are aborted.",
+        ],
     ]
 
     def __init__(self):
@@ -103,6 +119,7 @@ class Options(usage.Options):
 
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
+        drainTimeout = _drainSeconds(self["drain-timeout"])
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
@@ -126,6 +143,7 @@ class Options(usage.Options):
                     groups=[Group("default", scheduler=self["scheduler"], hosts=hosts)],
                     connectTimeout=connectTimeout,
                     idleTimeout=idleTimeout,
+                    drainTimeout=drainTimeout,
                 )
             ]
         )
