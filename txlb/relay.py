@@ -231,7 +231,8 @@ class ClientSide(Protocol):
         self.attempt = None
         host = self.host
         self._release()
-        if reason.check(UserError):
+        # A connect timeout is a UserError too, but one to fail over from.
+        if reason.check(UserError) and not reason.check(TimeoutError):
             return
         self.pool.connectFailed(host, _failureReason(reason))
         self._tryNext()
