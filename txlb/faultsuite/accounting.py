@@ -69,6 +69,8 @@ def flapping(long=False):
             mine = []
             while time.monotonic() < deadline:
                 mine.append(transfer(harness.address, payload, timeout=10))
+                # Paced, so that TIME_WAIT sockets do not use up local ports.
+                time.sleep(0.02)
             return mine
 
         with ThreadPoolExecutor(8) as executor:

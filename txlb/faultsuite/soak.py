@@ -29,7 +29,10 @@ def run(long=False, seconds=None):
     with ExitStack() as stack:
         backends = [BackendProcess(stack, "echo") for _ in range(2)]
         process, address = startBalancer(stack, quickStart(backends))
-        before = usage(process)
+        # Warm up first: the baseline is txlb having served something.
+        for _ in range(10):
+            transfer(address, small, timeout=10)
+        before = settle(lambda: usage(process), lambda u: False, timeout=0)
         stop = threading.Event()
         samples = []
 
@@ -46,7 +49,7 @@ def run(long=False, seconds=None):
                 stop.wait(pause)
             return count, bad
 
-        kinds = [(small, 0.02)] * 2 + [(large, 0.05)]
+        kinds = [(small, 0.05)] * 2 + [(large, 0.1)]
         with ThreadPoolExecutor(len(kinds) + 1) as executor:
             executor.submit(sampler)
             futures = [executor.submit(worker, p, h) for p, h in kinds]
