@@ -86,3 +86,11 @@ def check(problems, condition, problem):
     """
     if not condition:
         problems.append(problem)
+
+
+def checkReleased(problems, before, after):
+    """
+    Note a problem unless the descriptors of C{after} (C{(rss, fds)}) are
+    back to those of C{before}.
+    """
+    check(problems, after[1] <= before[1], f"descriptors {before[1]} -> {after[1]}")

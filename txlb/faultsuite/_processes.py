@@ -14,6 +14,7 @@ import socket
 import sys
 
 from tests.support import TWISTD, Process, Twistd, rss
+from txlb.faultsuite._clients import settle
 
 LOCAL = "tcp:0:interface=127.0.0.1"
 
@@ -31,6 +32,15 @@ def usage(process):
     """
     pid = process.popen.pid
     return rss(pid), fds(pid)
+
+
+def afterwards(process, before, timeout=10.0):
+    """
+    Wait until C{process} has no more descriptors open than C{before[1]}
+    (or C{timeout} passes); return its C{(rss, fds)} then.
+    """
+    settle(lambda: usage(process)[1], lambda n: n <= before[1], timeout)
+    return usage(process)
 
 
 def listening(process, service="default", timeout=20.0):

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 from txlb.faultsuite._clients import reset, settle, transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, Harness, usage
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, Harness, afterwards, usage
 
 FLAPPING = "flapping backend under load"
 GARBAGE = "garbage, instant close, send-and-reset clients"
@@ -76,8 +76,7 @@ def flapping(long=False):
         with ThreadPoolExecutor(8) as executor:
             results = [r for rs in executor.map(worker, range(8)) for r in rs]
         counters = settle(harness.counters, lambda c: _open(c) == 0)
-        fdsAfter = settle(lambda: usage(harness)[1], lambda n: n <= before[1])
-        after = usage(harness)
+        after = afterwards(harness, before)
     intact = sum(r.error is None and r.received == payload for r in results)
     cut = sum(r.received == payload[: len(r.received)] and r.error != "hung" for r in results)
     corrupt = len(results) - cut
@@ -86,7 +85,7 @@ def flapping(long=False):
     attempts, failures = _checkCounters(problems, counters, len(results))
     check(problems, not corrupt, f"{corrupt} connections got wrong bytes")
     check(problems, not hung, f"{hung} connections hung")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         FLAPPING,
         f"{len(results)} connections echoing 64 KiB from 8 clients for {seconds} s over "
@@ -96,7 +95,7 @@ def flapping(long=False):
         bytesLost=0 if not corrupt else None,
         failed=corrupt + hung,
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )
 
@@ -141,15 +140,14 @@ def garbage(long=False, seed=None):
         with ThreadPoolExecutor(16) as executor:
             results = list(executor.map(one, kinds))
         counters = settle(harness.counters, lambda c: _open(c) == 0)
-        fdsAfter = settle(lambda: usage(harness)[1], lambda n: n <= before[1])
-        after = usage(harness)
+        after = afterwards(harness, before)
         alive = harness.popen.poll() is None
     echoes = [ok for kind, ok in results if kind == "echo"]
     problems = []
     attempts, failures = _checkCounters(problems, counters, count)
     check(problems, alive, "the balancer exited")
     check(problems, all(echoes), f"{echoes.count(False)} garbage echoes came back wrong")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         GARBAGE,
         f"{count} clients over a live and a dead backend: {len(echoes)} send up to 64 KiB "
@@ -160,6 +158,6 @@ def garbage(long=False, seed=None):
         bytesLost=0 if all(echoes) else None,
         failed=echoes.count(False),
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )

@@ -11,8 +11,8 @@ from contextlib import ExitStack
 
 from txlb._limits import raiseFileLimit
 from txlb.faultsuite._clients import settle, transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, lines, quickStart, startBalancer, usage
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
 
 IDLE = "idle client connections"
 EMFILE = "out of descriptors (EMFILE)"
@@ -69,14 +69,13 @@ def idle(long=False):
             echoed += s.recv(64) == b"still there?"
         for s in socks:
             s.close()
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1], 30)
-        after = usage(process)
+        after = afterwards(process, before, 30)
     perConnection = (stalled[0] - before[0]) / count
     problems = []
     check(problems, raised == 1, f"no log line saying the limit was raised to {hard}")
     check(problems, held >= before[1] + 2 * count, f"only {held - before[1]} descriptors held")
     check(problems, echoed == len(sample), f"{len(sample) - echoed} sampled connections dead")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         IDLE,
         f"{count} idle connections opened in {duration:.1f} s through txlb started with "
@@ -87,7 +86,7 @@ def idle(long=False):
         f"backend connection); {echoed}/{len(sample)} probes echoed",
         failed=len(sample) - echoed,
         rss=(before[0], stalled[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], released[1]),
         problems=problems,
     )
 
@@ -116,7 +115,7 @@ def emfile(long=False):
         for s in socks:
             s.close()
         duration = time.monotonic() - started
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1], 30)
+        released = afterwards(process, before, 30)
         later = [transfer(address, b"back?", timeout=10) for _ in range(20)]
         recovered = sum(r.received == b"back?" for r in later)
         after = usage(process)
@@ -131,7 +130,7 @@ def emfile(long=False):
     check(problems, acceptLines <= seconds + 1, f"{acceptLines} accept-error lines in {seconds} s")
     check(problems, unreachableLines <= seconds + 1, f"{unreachableLines} 'closing client' lines")
     check(problems, not tracebacks, f"{tracebacks} tracebacks logged")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, released)
     return Outcome(
         EMFILE,
         f"txlb limited to {limit} descriptors; {count} clients connect at once, "
@@ -141,6 +140,6 @@ def emfile(long=False):
         f"{recovered}/20 new clients served after recovery",
         failed=20 - recovered,
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], released[1]),
         problems=problems,
     )

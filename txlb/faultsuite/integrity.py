@@ -15,9 +15,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import settle, transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from txlb.faultsuite._clients import transfer
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 NAME = "integrity under backend kills"
 
@@ -78,8 +78,7 @@ def run(long=False, seed=None):
             done = killing.result()
         after = [transfer(address, pool[:65536], timeout=10) for _ in range(20)]
         duration = time.monotonic() - started
-        afterUse = usage(process)
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
+        after = afterwards(process, before)
     complete = sum(1 for size, r, ok in results if r.error is None and len(r.received) == size)
     cut = sum(1 for size, r, ok in results if ok and r.error != "hung" and len(r.received) < size)
     corrupt = [r for size, r, ok in results if not ok]
@@ -91,7 +90,7 @@ def run(long=False, seed=None):
     check(problems, not hung, f"{len(hung)} connections hung")
     failedAfter = [r for r in after if r.error is not None or r.received != pool[:65536]]
     check(problems, not failedAfter, f"{len(failedAfter)} of 20 new connections failed after the kills")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         NAME,
         f"{len(results)} connections from {clients} clients, {pushed / 1048576:.0f} MiB "
@@ -101,7 +100,7 @@ def run(long=False, seed=None):
         f"{'fine' if not failedAfter else 'NOT fine'} afterwards",
         bytesLost=lost,
         failed=len(corrupt) + len(hung) + len(failedAfter),
-        rss=(before[0], afterUse[0]),
-        fds=(before[1], fdsAfter),
+        rss=(before[0], after[0]),
+        fds=(before[1], after[1]),
         problems=problems,
     )

@@ -9,9 +9,8 @@ import socket
 import time
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import settle
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 NAME = "backend dies mid-stream"
 
@@ -63,15 +62,14 @@ def run(long=False):
         untouched = sum(_echoOnce(s, payload) for s in open_)
         for s in socks:
             s.close()
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
-        after = usage(process)
+        after = afterwards(process, before)
     slowest = max(delays) if delays else float("inf")
     problems = []
     check(problems, warm == count, f"only {warm} of {count} streams echoed before the kill")
     check(problems, len(closed) == count // 2, f"{len(closed)} streams closed, not {count // 2}")
     check(problems, slowest < 1.0, f"slowest close took {slowest:.2f} s")
     check(problems, untouched == len(open_), f"{len(open_) - untouched} other streams disturbed")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         NAME,
         f"{count} echo streams over 2 backends, one backend SIGKILLed, then 1 MiB "
@@ -81,6 +79,6 @@ def run(long=False):
         bytesLost=(len(open_) - untouched) * len(payload),
         failed=count - warm + len(open_) - untouched,
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )

@@ -7,9 +7,8 @@ from the fast side instead of buffering: its memory stays bounded.
 import socket
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import settle
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 SIZE = 100 * 1048576
 BOUND = 16 * 1048576
@@ -41,13 +40,12 @@ def reader(long=False):
                 break
             received += len(data)
         s.close()
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
-        after = usage(process)
+        after = afterwards(process, before)
     growth = stalled[0] - before[0]
     problems = []
     check(problems, received == SIZE, f"received {received} of {SIZE} bytes")
     check(problems, growth < BOUND, f"RSS grew {_mib(growth)} while stalled")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         READER,
         "a backend sends 100 MiB to a client that reads nothing until the backend "
@@ -56,7 +54,7 @@ def reader(long=False):
         bytesLost=SIZE - received,
         failed=int(received != SIZE),
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )
 
@@ -85,13 +83,12 @@ def writer(long=False):
             pass
         stalled = usage(process)
         s.close()
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
-        after = usage(process)
+        after = afterwards(process, before)
     growth = stalled[0] - before[0]
     problems = []
     check(problems, sent < SIZE, "all 100 MiB went into a backend that reads nothing")
     check(problems, growth < BOUND, f"RSS grew {_mib(growth)} while stalled")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         WRITER,
         "a client tries to send 100 MiB to a backend that never reads, then "
@@ -99,6 +96,6 @@ def writer(long=False):
         f"the client stalled after {_mib(sent)} (kernel buffers on the way); "
         f"RSS grew {_mib(growth)}; the idle timeout freed both connections",
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )

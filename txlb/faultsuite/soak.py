@@ -8,13 +8,12 @@ a small margin).
 import os
 import statistics
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import settle, transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from txlb.faultsuite._clients import transfer
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 NAME = "soak"
 RSS_MARGIN = 4 * 1048576
@@ -32,7 +31,7 @@ def run(long=False, seconds=None):
         # Warm up first: the baseline is txlb having served something.
         for _ in range(10):
             transfer(address, small, timeout=10)
-        before = settle(lambda: usage(process), lambda u: False, timeout=0)
+        before = usage(process)
         stop = threading.Event()
         samples = []
 
@@ -56,8 +55,7 @@ def run(long=False, seconds=None):
             stop.wait(seconds)
             stop.set()
             done = [f.result() for f in futures]
-        fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
-        after = usage(process)
+        after = afterwards(process, before)
     fifth = max(1, len(samples) // 5)
     early, late = samples[fifth : 2 * fifth], samples[-fifth:]
     rssEarly = statistics.median(r for r, f in early)
@@ -69,7 +67,7 @@ def run(long=False, seconds=None):
     check(problems, not failed, f"{failed} connections failed")
     check(problems, rssLate <= rssEarly + RSS_MARGIN, f"RSS grew {rssEarly} -> {rssLate}")
     check(problems, fdsLate <= before[1] + 2 * len(kinds) + 2, f"{fdsLate} descriptors late on")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         NAME,
         f"{seconds} s of mixed load over 2 backends: 2 clients echoing 512 B requests, "
@@ -80,6 +78,6 @@ def run(long=False, seconds=None):
         bytesLost=0 if not failed else None,
         failed=failed,
         rss=(before[0], after[0]),
-        fds=(before[1], fdsAfter),
+        fds=(before[1], after[1]),
         problems=problems,
     )

@@ -9,9 +9,9 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import settle, transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from txlb.faultsuite._clients import transfer
+from txlb.faultsuite._outcome import Outcome, check, checkReleased
+from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 SILENT = "backend never answers"
 BACKLOG = "backend never completes the handshake"
@@ -43,11 +43,6 @@ def _many(address, count, payload, halfClose=True):
         return list(executor.map(one, range(count)))
 
 
-def _finish(process, before):
-    fdsAfter = settle(lambda: usage(process)[1], lambda n: n <= before[1])
-    return usage(process)[0], fdsAfter
-
-
 def silent(long=False):
     """
     Clients of a backend that reads but never answers are closed by the
@@ -59,13 +54,13 @@ def silent(long=False):
         process, address = startBalancer(stack, quickStart([backend], "--idle-timeout", "1"))
         before = usage(process)
         results = _many(address, count, b"are you there?", halfClose=False)
-        rssAfter, fdsAfter = _finish(process, before)
+        after = afterwards(process, before)
     slowest = max(r.seconds for r in results)
     hung = [r for r in results if r.error == "hung" or r.received]
     problems = []
     check(problems, not hung, f"{len(hung)} clients hung or got an answer")
     check(problems, 0.9 < slowest < 3.0, f"slowest close after {slowest:.2f} s")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         SILENT,
         f"{count} concurrent clients to a backend that accepts and never answers, "
@@ -73,8 +68,8 @@ def silent(long=False):
         f"all closed by the idle timeout ({sum(r.error == 'reset' for r in results)} by reset) "
         f"within {min(r.seconds for r in results):.2f}-{slowest:.2f} s; none hung",
         failed=len(hung),
-        rss=(before[0], rssAfter),
-        fds=(before[1], fdsAfter),
+        rss=(before[0], after[0]),
+        fds=(before[1], after[1]),
         problems=problems,
     )
 
@@ -95,7 +90,7 @@ def backlog(long=False):
         )
         before = usage(process)
         results = _many(address, count, b"ping")
-        rssAfter, fdsAfter = _finish(process, before)
+        after = afterwards(process, before)
     good = [r for r in results if r.error is None and r.received == b"ping"]
     failedOver = [r for r in good if r.seconds > 0.9]
     closed = [r for r in results if r.error != "hung" and not r.received]
@@ -104,7 +99,7 @@ def backlog(long=False):
     problems = []
     check(problems, not bad, f"{bad} clients hung or got wrong bytes")
     check(problems, slowest < 4.0, f"slowest client took {slowest:.2f} s")
-    check(problems, fdsAfter <= before[1], f"descriptors {before[1]} -> {fdsAfter}")
+    checkReleased(problems, before, after)
     return Outcome(
         BACKLOG,
         f"{count} concurrent clients over a host with a full listen backlog and a live "
@@ -113,7 +108,7 @@ def backlog(long=False):
         f"timeout), {len(closed)} closed by the idle timeout, none hung; slowest "
         f"{slowest:.2f} s",
         failed=bad,
-        rss=(before[0], rssAfter),
-        fds=(before[1], fdsAfter),
+        rss=(before[0], after[0]),
+        fds=(before[1], after[1]),
         problems=problems,
     )
