@@ -20,7 +20,7 @@ from txlb.config import Balancer, Group, Host, Service
 from txlb.errors import ConfigError
 from txlb.faultsuite import PENDING, SCENARIOS, Outcome
 from txlb.faultsuite._report import rst, text
-from txlb.listener import _AcceptErrors
+from txlb.listener import Listener, _AcceptErrors
 from txlb.tap import Options
 
 PEER = IPv4Address("TCP", "127.0.0.1", 40000)
@@ -249,6 +249,25 @@ class AcceptErrorTests(SynchronousTestCase):
         mine = [e for e in events if e.get("problem")]
         self.assertEqual(len(mine), 2)
         self.assertEqual(mine[1]["more"], " (99 more since the last report)")
+
+
+class BacklogTests(SynchronousTestCase):
+    def test_default(self):
+        """
+        A listener asks for a backlog of 1024, not Twisted's 50, which a
+        burst of connections overflows (a second lost per dropped SYN).
+        """
+        reactor, proxy = _proxy(self)
+        proxy.startService()
+        self.assertEqual(reactor.tcpServers[0][2], 1024)
+
+    def test_endpointWins(self):
+        """
+        A backlog given in the endpoint string is kept.
+        """
+        reactor = MemoryReactorClock()
+        Listener("s", "tcp:0:backlog=7", None, reactor).startService()
+        self.assertEqual(reactor.tcpServers[0][2], 7)
 
 
 class ReportTests(SynchronousTestCase):

@@ -8,6 +8,11 @@ from twisted.logger import Logger, formatEvent
 from txlb._ratelimit import RateLimiter
 from txlb.address import formatAddress, listenEndpoint
 
+# Twisted listens with a backlog of 50: a burst of connections overflows it
+# and each dropped SYN costs its client a second. The kernel caps this at
+# net.core.somaxconn; an endpoint string's own backlog= wins.
+DEFAULT_BACKLOG = 1024
+
 
 class _AcceptErrors:
     """
@@ -59,6 +64,8 @@ class Listener(Service):
         self.factory = factory
         self.reactor = reactor
         self.endpoint = listenEndpoint(description, reactor)
+        if "backlog=" not in description and hasattr(self.endpoint, "_backlog"):
+            self.endpoint._backlog = DEFAULT_BACKLOG
         self.onFailure = onFailure
         self.port = None
         self.failure = None

@@ -6,7 +6,9 @@ soft limit to the hard one at start), and running out of descriptors
 
 import resource
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 from txlb._limits import raiseFileLimit
@@ -44,10 +46,11 @@ def _connect(address, count, stack):
 
 def idle(long=False):
     """
-    Hold 2,000 (10,000 with C{long}) idle connections through txlb started
-    with a soft limit of 1024; report the memory each one costs.
+    Hold 10,000 idle connections (fewer when the hard descriptor limit does
+    not allow that many) through txlb started with a soft limit of 1024;
+    report the memory each one costs.
     """
-    wanted = 10000 if long else 2000
+    wanted = 10000
     raiseFileLimit()
     hard = _hardLimitFor(2 * wanted + 1000)
     ours = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -80,40 +83,59 @@ def idle(long=False):
         IDLE,
         f"{count} idle connections opened in {duration:.1f} s through txlb started with "
         f"a soft limit of 1024 (hard {hard}); one in {len(socks) // len(sample)} "
-        "probed with an echo",
+        "probed with an echo (RSS after: while they are held)",
         f"soft limit raised to {hard}; {held - before[1]} descriptors held; "
         f"{perConnection / 1024:.1f} KiB of RSS per client connection (with its "
         f"backend connection); {echoed}/{len(sample)} probes echoed",
         failed=len(sample) - echoed,
         rss=(before[0], stalled[0]),
-        fds=(before[1], released[1]),
+        fds=(before[1], after[1]),
         problems=problems,
     )
 
 
+def _churn(address, keep, stop):
+    """
+    Open connections without waiting, keeping the last C{keep} open, until
+    C{stop} is set; return how many were opened.
+    """
+    socks, opened = [], 0
+    while not stop.is_set():
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(address)
+        socks.append(s)
+        opened += 1
+        if len(socks) > keep:
+            socks.pop(0).close()
+        stop.wait(0.002)  # pacing, not waiting for anything
+    for s in socks:
+        s.close()
+    return opened
+
+
 def emfile(long=False):
     """
-    Start txlb with 128 descriptors, open 300 connections at once, then
-    close them: txlb keeps running, logs accept errors at most once a
-    second, and serves every new client once descriptors are free again.
+    Start txlb with 128 descriptors and keep 300 connections coming and
+    going until it has reported running out three times: txlb keeps
+    running, logs accept errors at most once a second (counting the rest),
+    and serves every new client once descriptors are free again.
     """
-    limit, count = 128, 300
+    limit = 128
     with ExitStack() as stack:
         backend = BackendProcess(stack, "echo")
         process, address = startBalancer(stack, quickStart([backend]), nofile=(limit, limit))
         before = usage(process)
         started = time.monotonic()
-        socks = []
-        for _ in range(count):
-            s = socket.socket()
-            stack.callback(s.close)
-            s.setblocking(False)
-            s.connect_ex(address)
-            socks.append(s)
-        process.waitFor(r"service default on \S+: ")
-        full = settle(lambda: usage(process)[1], lambda n: n >= limit - 2, 10)
-        for s in socks:
-            s.close()
+        stop = threading.Event()
+        with ThreadPoolExecutor(1) as executor:
+            churning = executor.submit(_churn, address, 300, stop)
+            try:
+                reports = process.waitFor(r"service default on \S+: .*\((\d+) more since", 15, 2)
+                full = usage(process)[1]
+            finally:
+                stop.set()
+            opened = churning.result()
         duration = time.monotonic() - started
         released = afterwards(process, before, 30)
         later = [transfer(address, b"back?", timeout=10) for _ in range(20)]
@@ -121,6 +143,7 @@ def emfile(long=False):
         after = usage(process)
         alive = process.popen.poll() is None
         acceptLines = lines(process, r"service default on \S+: ")
+        suppressed = sum(int(m.group(1)) for m in reports)
         unreachableLines = lines(process, r"closing client")
         tracebacks = lines(process, r"Traceback")
     seconds = max(1, int(duration + 1))
@@ -133,11 +156,12 @@ def emfile(long=False):
     checkReleased(problems, before, released)
     return Outcome(
         EMFILE,
-        f"txlb limited to {limit} descriptors; {count} clients connect at once, "
-        f"then close; then 20 new clients ({duration:.1f} s)",
-        f"txlb kept running at {full} descriptors; {acceptLines} accept-error and "
-        f"{unreachableLines} unreachable lines logged (rate-limited), no traceback; "
-        f"{recovered}/20 new clients served after recovery",
+        f"txlb limited to {limit} descriptors; {opened} connections opened over "
+        f"{duration:.1f} s, 300 open at a time; then all closed and 20 new clients",
+        f"txlb kept running at {full} descriptors; {acceptLines} accept-error lines "
+        f"(at least {suppressed} more events counted, not logged) and "
+        f"{unreachableLines} unreachable lines; no traceback; {recovered}/20 new "
+        "clients served after recovery",
         failed=20 - recovered,
         rss=(before[0], after[0]),
         fds=(before[1], released[1]),
