@@ -7,6 +7,7 @@ import argparse
 import sys
 import time
 
+from txlb.faultsuite._outcome import Outcome
 from txlb.faultsuite._registry import PENDING, SCENARIOS
 from txlb.faultsuite._report import rst, say, text
 
@@ -32,7 +33,11 @@ def main(argv=None):
     outcomes = []
     for scenario in chosen:
         say(f"running: {scenario.name}")
-        outcome = scenario.run(long=args.long)
+        try:
+            outcome = scenario.run(long=args.long)
+        except Exception as e:
+            # One broken scenario is a failed row, not the end of the run.
+            outcome = Outcome(scenario.name, "-", problems=[f"{type(e).__name__}: {e}"])
         say(f"  {'pass' if outcome.passed else 'FAIL'}: {outcome.result}")
         outcomes.append(outcome)
     print(text(outcomes))

@@ -76,7 +76,7 @@ def run(long=False, seed=None):
             workers = [executor.submit(worker, killing) for _ in range(clients)]
             results = [r for w in workers for r in w.result()]
             done = killing.result()
-        after = [transfer(address, pool[:65536], timeout=10) for _ in range(20)]
+        fresh = [transfer(address, pool[:65536], timeout=10) for _ in range(20)]
         duration = time.monotonic() - started
         after = afterwards(process, before)
     complete = sum(1 for size, r, ok in results if r.error is None and len(r.received) == size)
@@ -88,7 +88,7 @@ def run(long=False, seed=None):
     problems = []
     check(problems, not corrupt, f"{len(corrupt)} connections got corrupted bytes")
     check(problems, not hung, f"{len(hung)} connections hung")
-    failedAfter = [r for r in after if r.error is not None or r.received != pool[:65536]]
+    failedAfter = [r for r in fresh if r.error is not None or r.received != pool[:65536]]
     check(problems, not failedAfter, f"{len(failedAfter)} of 20 new connections failed after the kills")
     checkReleased(problems, before, after)
     return Outcome(
