@@ -60,8 +60,8 @@ def rst(outcomes, pending, long, seconds):
         f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({variant} variant, "
         f"{seconds:.0f} s in all) on Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, {platform.machine()}.",
-        "``python -m txlb.faultsuite --long`` runs the long variant (1 GiB and 100 kills,",
-        "10,000 idle connections, a one-hour soak).",
+        "``python -m txlb.faultsuite --long`` runs the long variant (at least 1 GiB and",
+        "100 kills, ten times the clients elsewhere, a one-hour soak).",
         "",
         "RSS and descriptors are txlb's (or the harness's), before the scenario's load",
         "and after it ended and its connections closed, unless the row says otherwise.",
