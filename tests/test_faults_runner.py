@@ -12,6 +12,10 @@ from tests.support import Process
 
 
 class RunnerTests(SynchronousTestCase):
+    """
+    C{python -m txlb.faultsuite}.
+    """
+
     def test_writesPage(self):
         """
         With C{--only} and C{--out} it runs that scenario, prints its row,

@@ -23,6 +23,10 @@ class ScenarioMixin:
 
 
 class IntegrityTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Bytes through txlb while backends die.
+    """
+
     def test_killsLoseNothing(self):
         """
         While backends are killed and restarted, no connection gets
@@ -42,6 +46,10 @@ class IntegrityTests(ScenarioMixin, SynchronousTestCase):
 
 
 class TimeoutTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Backends that would leave a client hanging.
+    """
+
     def test_silentBackend(self):
         """
         Clients of a backend that never answers are closed by the idle
@@ -59,6 +67,10 @@ class TimeoutTests(ScenarioMixin, SynchronousTestCase):
 
 
 class SlowPeerTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Backpressure against peers that do not read.
+    """
+
     def test_slowReadingClient(self):
         """
         100 MB sent to a client that does not read grows txlb's RSS by less
@@ -76,6 +88,10 @@ class SlowPeerTests(ScenarioMixin, SynchronousTestCase):
 
 
 class DescriptorTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Many descriptors, and too few.
+    """
+
     def test_idleConnections(self):
         """
         10,000 idle connections (as many as the hard limit allows) are held
@@ -93,6 +109,10 @@ class DescriptorTests(ScenarioMixin, SynchronousTestCase):
 
 
 class AccountingTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Counters after abuse, read from the in-process harness.
+    """
+
     def test_flapping(self):
         """
         After load over a flapping backend every open counter is 0 and every
@@ -109,6 +129,10 @@ class AccountingTests(ScenarioMixin, SynchronousTestCase):
 
 
 class StoppingTests(ScenarioMixin, SynchronousTestCase):
+    """
+    Stopping under load.
+    """
+
     def test_sigtermDrains(self):
         """
         On SIGTERM, connections in flight finish intact, new ones are

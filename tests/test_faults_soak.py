@@ -8,6 +8,10 @@ from txlb.faultsuite import soak
 
 
 class SoakTests(SynchronousTestCase):
+    """
+    Long mixed load.
+    """
+
     def test_flat(self):
         """
         Over 60 s of mixed load txlb's RSS and open descriptors stay flat,

@@ -5,6 +5,7 @@ timeout, draining on stop, raising the descriptor limit, rate-limited
 accept errors; and of the suite's report.
 """
 
+import os
 import resource
 
 from twisted.internet.address import IPv4Address
@@ -67,6 +68,10 @@ def _connectBackend(reactor, client, index=-1):
 
 
 class HalfCloseTests(SynchronousTestCase):
+    """
+    Closing relay connections once both directions are shut.
+    """
+
     def test_bothHalvesShutCloses(self):
         """
         Once the client has sent EOF and its write side is shut (after the
@@ -97,6 +102,10 @@ class HalfCloseTests(SynchronousTestCase):
 
 
 class ConnectTimeoutTests(SynchronousTestCase):
+    """
+    Failing over when a connect times out.
+    """
+
     def test_failsOver(self):
         """
         A connect timeout (a UserError in Twisted) fails the client over to
@@ -115,6 +124,10 @@ class ConnectTimeoutTests(SynchronousTestCase):
 
 
 class DrainTests(SynchronousTestCase):
+    """
+    Draining open connections on stop.
+    """
+
     def test_waitsForOpenConnections(self):
         """
         Stopping a service stops its listeners at once but its Deferred
@@ -166,6 +179,16 @@ class DrainTests(SynchronousTestCase):
             Options().parseOptions(["--backend", "127.0.0.1:1", "--drain-timeout", "x"])
         self.assertIn("--drain-timeout must be 0 or more seconds", str(e.exception))
 
+    def test_exampleTac(self):
+        """
+        C{tacs/graceful.tac} loads and sets a drain timeout of 30 s.
+        """
+        from txlb.tacfile import loadTac
+
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tacs", "graceful.tac")
+        top = list(loadTac(path))[0]
+        self.assertEqual(top.proxies["web"].drainTimeout, 30.0)
+
     def test_config(self):
         """
         C{Service.drainTimeout} defaults to 10 s and must not be negative.
@@ -175,6 +198,10 @@ class DrainTests(SynchronousTestCase):
 
 
 class FileLimitTests(SynchronousTestCase):
+    """
+    L{raiseFileLimit}.
+    """
+
     def _limits(self, soft, hard, fail=None):
         calls = []
 
@@ -231,6 +258,10 @@ class FileLimitTests(SynchronousTestCase):
 
 
 class AcceptErrorTests(SynchronousTestCase):
+    """
+    Rate-limited accept errors.
+    """
+
     def test_onePerSecond(self):
         """
         A burst of accept errors becomes one log line per second, the next
@@ -252,6 +283,10 @@ class AcceptErrorTests(SynchronousTestCase):
 
 
 class BacklogTests(SynchronousTestCase):
+    """
+    The listen backlog.
+    """
+
     def test_default(self):
         """
         A listener asks for a backlog of 1024, not Twisted's 50, which a
@@ -271,6 +306,10 @@ class BacklogTests(SynchronousTestCase):
 
 
 class ReportTests(SynchronousTestCase):
+    """
+    The suite's registry and page.
+    """
+
     def test_rst(self):
         """
         The page has a row per outcome, the pending scenarios, and the

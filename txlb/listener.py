@@ -5,7 +5,7 @@ A listener: one endpoint a service accepts clients on.
 from twisted.application.service import Service
 from twisted.logger import Logger, formatEvent
 
-from txlb._ratelimit import RateLimiter
+from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress, listenEndpoint
 
 # Twisted listens with a backlog of 50: a burst of connections overflows it
@@ -32,13 +32,12 @@ class _AcceptErrors:
         suppressed = self.limiter.allow()
         if suppressed is None:
             return
-        more = f" ({suppressed} more since the last report)" if suppressed else ""
         self.log.warn(
             "service {service} on {address}: {problem}{more}",
             service=self.listener.serviceName,
             address=self.listener.address,
             problem=formatEvent(event),
-            more=more,
+            more=sinceLast(suppressed),
         )
 
 

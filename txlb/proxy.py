@@ -8,7 +8,7 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
-from txlb._ratelimit import RateLimiter
+from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
@@ -131,7 +131,7 @@ class ProxyService(MultiService):
         suppressed = self._unreachableLog.allow()
         if suppressed is None:
             return
-        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        more = sinceLast(suppressed)
         self.log.warn(
             "service {service}: closing client {client}: {why}{more}",
             service=self.name,

@@ -104,6 +104,9 @@ class BackendProcess:
 
     @property
     def address(self):
+        """
+        C{127.0.0.1:PORT}, as a C{--backend} value.
+        """
         return f"127.0.0.1:{self.port}"
 
     def kill(self):

@@ -118,6 +118,9 @@ class Flapping:
         self.period = period
 
     def flip(self):
+        """
+        Go down when up, up when down; do it again in C{period} seconds.
+        """
         if self.port is not None:
             self.port.stopListening()
             self.port = None
