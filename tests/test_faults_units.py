@@ -101,6 +101,28 @@ class HalfCloseTests(SynchronousTestCase):
         self.assertTrue(backend.transport.disconnecting)
 
 
+class BackendLostTests(SynchronousTestCase):
+    """
+    Client bytes arriving after the backend is gone.
+    """
+
+    def test_bytesAfterBackendLost(self):
+        """
+        Bytes the client sent that arrive in the reactor iteration in which
+        the backend connection was lost are dropped, not an exception (the
+        host has been released already).
+        """
+        reactor, proxy = _proxy(self)
+        client = _client(reactor, proxy)
+        backend = _connectBackend(reactor, client)
+        backend.connectionLost(Failure(ConnectionDone()))
+        client.dataReceived(b"late bytes")
+        self.assertTrue(client.transport.disconnecting)
+        self.assertEqual(backend.transport.value(), b"")
+        host = list(proxy.pool.hosts.values())[0]
+        self.assertEqual((host.open, host.bytesIn), (0, 0))
+
+
 class ConnectTimeoutTests(SynchronousTestCase):
     """
     Failing over when a connect times out.

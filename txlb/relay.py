@@ -275,7 +275,12 @@ class ClientSide(Protocol):
 
     def _backendLost(self, backend, reason):
         self._release()
+        # The client's bytes may still arrive in this reactor iteration
+        # (epoll reported both sockets): with no backend and done, they
+        # are dropped instead of reaching a released host.
+        self.backend = None
         if not self.done:
+            self.done = True
             self.transport.loseConnection()
 
     # Idle timeout

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 from txlb.faultsuite._clients import transfer
 from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
+from txlb.faultsuite._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
 
 NAME = "integrity under backend kills"
 
@@ -79,6 +79,7 @@ def run(long=False, seed=None):
         fresh = [transfer(address, pool[:65536], timeout=10) for _ in range(20)]
         duration = time.monotonic() - started
         after = afterwards(process, before)
+        tracebacks = lines(process, r"Traceback")
     complete = sum(1 for size, r, ok in results if r.error is None and len(r.received) == size)
     cut = sum(1 for size, r, ok in results if ok and r.error != "hung" and len(r.received) < size)
     corrupt = [r for size, r, ok in results if not ok]
@@ -90,6 +91,7 @@ def run(long=False, seed=None):
     check(problems, not hung, f"{len(hung)} connections hung")
     failedAfter = [r for r in fresh if r.error is not None or r.received != pool[:65536]]
     check(problems, not failedAfter, f"{len(failedAfter)} of 20 new connections failed after the kills")
+    check(problems, not tracebacks, f"txlb logged {tracebacks} tracebacks")
     checkReleased(problems, before, after)
     return Outcome(
         NAME,
