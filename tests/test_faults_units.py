@@ -103,7 +103,7 @@ class HalfCloseTests(SynchronousTestCase):
 
 class BackendLostTests(SynchronousTestCase):
     """
-    Client bytes arriving after the backend is gone.
+    One side of a relay going away.
     """
 
     def test_bytesAfterBackendLost(self):
@@ -118,9 +118,25 @@ class BackendLostTests(SynchronousTestCase):
         backend.connectionLost(Failure(ConnectionDone()))
         client.dataReceived(b"late bytes")
         self.assertTrue(client.transport.disconnecting)
+        self.assertIsNone(client.transport.producer)
         self.assertEqual(backend.transport.value(), b"")
         host = list(proxy.pool.hosts.values())[0]
         self.assertEqual((host.open, host.bytesIn), (0, 0))
+
+
+    def test_clientLostUnregisters(self):
+        """
+        When the client goes, the backend connection stops having it as its
+        producer before it is closed: a paused, lost producer would keep
+        Twisted from ever finishing the close (a leaked descriptor).
+        """
+        reactor, proxy = _proxy(self)
+        client = _client(reactor, proxy)
+        backend = _connectBackend(reactor, client)
+        self.assertIs(backend.transport.producer, client.transport)
+        client.connectionLost(Failure(ConnectionDone()))
+        self.assertIsNone(backend.transport.producer)
+        self.assertTrue(backend.transport.disconnecting)
 
 
 class ConnectTimeoutTests(SynchronousTestCase):

@@ -172,6 +172,7 @@ class ClientSide(Protocol):
         self._stopIdleTimer()
         self.service.clientClosed(self)
         if self.backend is not None:
+            self.backend.transport.unregisterProducer()
             self.backend.transport.loseConnection()
         elif self.attempt is not None:
             self.attempt.abandoned = True
@@ -279,6 +280,9 @@ class ClientSide(Protocol):
         # (epoll reported both sockets): with no backend and done, they
         # are dropped instead of reaching a released host.
         self.backend = None
+        # A lost peer must not stay the producer: Twisted's doWrite would
+        # wait for it to resume instead of finishing loseConnection.
+        self.transport.unregisterProducer()
         if not self.done:
             self.done = True
             self.transport.loseConnection()
