@@ -27,3 +27,11 @@ class RateLimiter:
         self._next = now + self.interval
         suppressed, self._suppressed = self._suppressed, 0
         return suppressed
+
+
+def sinceLast(suppressed):
+    """
+    The end of a line let through by a L{RateLimiter}: how many were
+    suppressed since the one before (nothing when none were).
+    """
+    return f" ({suppressed} more since the last report)" if suppressed else ""

@@ -5,7 +5,9 @@ The balancer: the top of the service tree.
 from collections import OrderedDict
 
 from twisted.application.service import MultiService
+from twisted.logger import Logger
 
+from txlb._limits import raiseFileLimit
 from txlb.errors import ConfigError
 
 
@@ -17,10 +19,34 @@ class LoadBalancer(MultiService):
     @ivar proxies: the L{ProxyService}s by name.
     """
 
-    def __init__(self, reactor):
+    log = Logger()
+
+    def __init__(self, reactor, raiseLimit=raiseFileLimit):
+        """
+        @param raiseLimit: called once at start to raise the soft file
+            descriptor limit; returns C{(before, after, error)}.
+        """
         MultiService.__init__(self)
         self.reactor = reactor
         self.proxies = OrderedDict()
+        self._raiseLimit = raiseLimit
+
+    def startService(self):
+        """
+        Raise the soft file descriptor limit to the hard one, then start.
+        """
+        before, after, error = self._raiseLimit()
+        if error is not None:
+            self.log.warn(
+                "cannot raise the open file limit above {before}: {error}",
+                before=before,
+                error=error,
+            )
+        elif after != before:
+            self.log.info(
+                "open file limit raised from {before} to {after}", before=before, after=after
+            )
+        MultiService.startService(self)
 
     def addProxy(self, proxy):
         """

@@ -79,6 +79,7 @@ def buildService(spec, reactor, clock=None, random=None):
         idleTimeout=spec.idleTimeout,
         maxTries=spec.maxTries,
         bufferSize=spec.bufferSize,
+        drainTimeout=spec.drainTimeout,
     )
     for group in spec.groups:
         pool = buildPool(group, reactor, clock, random)

@@ -240,6 +240,8 @@ class Service:
     @ivar maxTries: how many hosts a client is tried on before giving up.
     @ivar bufferSize: bytes kept from a client while a host is being
         connected to, beyond which reading from the client pauses.
+    @ivar drainTimeout: seconds open connections may finish in after a
+        stop (SIGTERM) before they are aborted.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -254,6 +256,7 @@ class Service:
     bufferSize = attr.ib(
         default=64 * 1024, validator=_number("bufferSize", minimum=1, integer=True)
     )
+    drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
 
     @groups.validator
     def _checkGroups(self, attribute, value):

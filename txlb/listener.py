@@ -3,9 +3,42 @@ A listener: one endpoint a service accepts clients on.
 """
 
 from twisted.application.service import Service
-from twisted.logger import Logger
+from twisted.logger import Logger, formatEvent
 
+from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress, listenEndpoint
+
+# Twisted listens with a backlog of 50: a burst of connections overflows it
+# and each dropped SYN costs its client a second. The kernel caps this at
+# net.core.somaxconn; an endpoint string's own backlog= wins.
+DEFAULT_BACKLOG = 1024
+
+
+class _AcceptErrors:
+    """
+    The log observer of a listening port: Twisted logs every failed
+    C{accept} (EMFILE and its recovery, one line per refused client), so
+    under descriptor exhaustion it would log thousands of lines a second.
+    This lets one line per second through and counts the rest.
+    """
+
+    log = Logger()
+
+    def __init__(self, listener, clock):
+        self.listener = listener
+        self.limiter = RateLimiter(clock)
+
+    def __call__(self, event):
+        suppressed = self.limiter.allow()
+        if suppressed is None:
+            return
+        self.log.warn(
+            "service {service} on {address}: {problem}{more}",
+            service=self.listener.serviceName,
+            address=self.listener.address,
+            problem=formatEvent(event),
+            more=sinceLast(suppressed),
+        )
 
 
 class Listener(Service):
@@ -31,6 +64,8 @@ class Listener(Service):
         self.factory = factory
         self.reactor = reactor
         self.endpoint = listenEndpoint(description, reactor)
+        if "backlog=" not in description and hasattr(self.endpoint, "_backlog"):
+            self.endpoint._backlog = DEFAULT_BACKLOG
         self.onFailure = onFailure
         self.port = None
         self.failure = None
@@ -60,6 +95,12 @@ class Listener(Service):
     def _bound(self, port):
         self._listening = None
         self.port = port
+        portLogger = getattr(port, "_logger", None)
+        if portLogger is not None:
+            # tcp.Port logs failed accepts through this private logger.
+            port._logger = Logger(
+                namespace=portLogger.namespace, observer=_AcceptErrors(self, self.reactor)
+            )
         self.log.info(
             "service {service} listening on {address} ({endpoint})",
             service=self.serviceName,

@@ -5,9 +5,10 @@ A proxy service: listeners, the groups behind them, and which group serves.
 from collections import OrderedDict
 
 from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
-from txlb._ratelimit import RateLimiter
+from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
@@ -16,6 +17,7 @@ from txlb.relay import RelayFactory
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_TRIES = 3
 DEFAULT_BUFFER_SIZE = 64 * 1024
+DEFAULT_DRAIN_TIMEOUT = 10.0
 
 
 class ProxyService(MultiService):
@@ -26,6 +28,9 @@ class ProxyService(MultiService):
 
     @ivar accepted: clients accepted, ever.
     @ivar unreachable: clients closed because no host could be reached.
+    @ivar clients: the L{ClientSide}s connected now.
+    @ivar drainTimeout: seconds open connections may run on after the
+        service stops accepting; what is left then is aborted.
     """
 
     log = Logger()
@@ -39,6 +44,7 @@ class ProxyService(MultiService):
         idleTimeout=None,
         maxTries=DEFAULT_MAX_TRIES,
         bufferSize=DEFAULT_BUFFER_SIZE,
+        drainTimeout=DEFAULT_DRAIN_TIMEOUT,
     ):
         MultiService.__init__(self)
         self.setName(name)
@@ -54,6 +60,10 @@ class ProxyService(MultiService):
         self.accepted = 0
         self.unreachable = 0
         self._unreachableLog = RateLimiter(self.clock)
+        self.drainTimeout = drainTimeout
+        self.clients = set()
+        self._drained = None
+        self._drainTimer = None
 
     @property
     def pool(self):
@@ -121,7 +131,7 @@ class ProxyService(MultiService):
         suppressed = self._unreachableLog.allow()
         if suppressed is None:
             return
-        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        more = sinceLast(suppressed)
         self.log.warn(
             "service {service}: closing client {client}: {why}{more}",
             service=self.name,
@@ -129,3 +139,56 @@ class ProxyService(MultiService):
             why=why,
             more=more,
         )
+
+    # Stopping
+
+    def clientClosed(self, client):
+        """
+        A client connection ended; the last one ends a drain.
+        """
+        self.clients.discard(client)
+        if self._drained is not None and not self.clients:
+            self._drainFinished()
+
+    def stopService(self):
+        """
+        Stop accepting (the listeners stop first), then let open connections
+        finish for up to C{drainTimeout} seconds and abort what is left.
+        """
+        stopped = MultiService.stopService(self)
+        stopped.addCallback(lambda _: self._drain())
+        return stopped
+
+    def _drain(self):
+        if not self.clients:
+            return None
+        self.log.info(
+            "service {service}: stopped accepting; draining {count} open "
+            "connections for up to {timeout} s",
+            service=self.name,
+            count=len(self.clients),
+            timeout=self.drainTimeout,
+        )
+        self._drained = Deferred()
+        self._drainTimer = self.clock.callLater(self.drainTimeout, self._drainTimedOut)
+        return self._drained
+
+    def _drainTimedOut(self):
+        self._drainTimer = None
+        self.log.warn(
+            "service {service}: drain timeout; aborting {count} open connections",
+            service=self.name,
+            count=len(self.clients),
+        )
+        for client in list(self.clients):
+            client.abort()
+        self._drainFinished()
+
+    def _drainFinished(self):
+        drained, self._drained = self._drained, None
+        if self._drainTimer is not None:
+            self._drainTimer.cancel()
+            self._drainTimer = None
+        if not self.clients:
+            self.log.info("service {service}: drained", service=self.name)
+        drained.callback(None)

@@ -94,6 +94,8 @@ class BackendSide(Protocol):
     def __init__(self, client, host):
         self.client = client
         self.host = host
+        self.readClosed = False
+        self.writeClosed = False
 
     def connectionMade(self):
         self.client._backendConnected(self)
@@ -105,10 +107,17 @@ class BackendSide(Protocol):
         self.host.bytesOut += len(data)
 
     def readConnectionLost(self):
+        self.readClosed = True
         self.client._backendHalfClosed()
+        if self.writeClosed:
+            self.transport.loseConnection()
 
     def writeConnectionLost(self):
-        pass
+        # Twisted keeps a half-closeable connection open until it is told to
+        # close, even once both directions are shut.
+        self.writeClosed = True
+        if self.readClosed:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason):
         self.client._backendLost(self, reason)
@@ -137,6 +146,7 @@ class ClientSide(Protocol):
         self.attempt = None
         self.waiter = None
         self.readClosed = False
+        self.writeClosed = False
         self.done = False
         self.active = False
         self.idleTimer = None
@@ -146,6 +156,7 @@ class ClientSide(Protocol):
     def connectionMade(self):
         _noDelay(self.transport)
         self.service.accepted += 1
+        self.service.clients.add(self)
         self.pool = self.service.pool
         if self.service.idleTimeout:
             self.idleTimer = self.service.clock.callLater(
@@ -171,14 +182,20 @@ class ClientSide(Protocol):
         self.readClosed = True
         if self.backend is not None:
             self.backend.transport.loseWriteConnection()
+        if self.writeClosed:
+            self.transport.loseConnection()
 
     def writeConnectionLost(self):
-        pass
+        self.writeClosed = True
+        if self.readClosed:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason):
         self.done = True
         self._stopIdleTimer()
+        self.service.clientClosed(self)
         if self.backend is not None:
+            self.backend.transport.unregisterProducer()
             self.backend.transport.loseConnection()
         elif self.attempt is not None:
             self.attempt.abandon()
@@ -277,7 +294,15 @@ class ClientSide(Protocol):
 
     def _backendLost(self, backend, reason):
         self._release()
+        # The client's bytes may still arrive in this reactor iteration
+        # (epoll reported both sockets): with no backend and done, they
+        # are dropped instead of reaching a released host.
+        self.backend = None
+        # A lost peer must not stay the producer: Twisted's doWrite would
+        # wait for it to resume instead of finishing loseConnection.
+        self.transport.unregisterProducer()
         if not self.done:
+            self.done = True
             self.transport.loseConnection()
 
     # Idle timeout
@@ -290,6 +315,12 @@ class ClientSide(Protocol):
             )
             return
         self.idleTimer = None
+        self.abort()
+
+    def abort(self):
+        """
+        Reset the client connection and the backend connection, if any.
+        """
         self.transport.abortConnection()
         if self.backend is not None:
             self.backend.transport.abortConnection()

@@ -21,6 +21,16 @@ def _seconds(flag, text):
     return value
 
 
+def _drainSeconds(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 0:
+        raise ConfigError(f"--drain-timeout must be 0 or more seconds, not {text!r}")
+    return value
+
+
 class Options(usage.Options):
     """
     The flags of C{twistd txlb}.
@@ -62,6 +72,12 @@ class Options(usage.Options):
         ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
+        [
+            "drain-timeout",
+            None,
+            "10",
+            "On stop, seconds open connections may finish in before they are aborted.",
+        ],
     ]
 
     def __init__(self):
@@ -119,6 +135,7 @@ class Options(usage.Options):
 
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
+        drainTimeout = _drainSeconds(self["drain-timeout"])
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
@@ -155,6 +172,7 @@ class Options(usage.Options):
                     ],
                     connectTimeout=connectTimeout,
                     idleTimeout=idleTimeout,
+                    drainTimeout=drainTimeout,
                 )
             ],
             admin=adminSpecs(self),

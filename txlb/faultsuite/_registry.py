@@ -1,0 +1,90 @@
+"""
+The scenarios the runner knows, in the order it runs them, and those that
+wait for parts of txlb not built yet.
+
+To add a scenario: write a function C{run(long=False) -> Outcome} in a
+module of this package, and add a L{Scenario} row to L{SCENARIOS} (and a
+test in C{tests/test_faults_*.py} calling it). The rows of L{PENDING} name
+the scenarios that need the admin (issue 6) or heartbeats (issue 5); when
+those land, each becomes a module and moves up into L{SCENARIOS}.
+"""
+
+import attr
+
+from txlb.faultsuite import (
+    accounting,
+    badinput,
+    descriptors,
+    integrity,
+    midstream,
+    slowpeers,
+    soak,
+    stopping,
+    timeouts,
+)
+
+
+@attr.s(frozen=True)
+class Scenario:
+    """
+    A named scenario and the function running it.
+    """
+
+    name = attr.ib()
+    run = attr.ib()
+
+
+@attr.s(frozen=True)
+class Pending:
+    """
+    A scenario that waits for another part of txlb.
+    """
+
+    name = attr.ib()
+    plan = attr.ib()
+    needs = attr.ib()
+
+
+SCENARIOS = [
+    Scenario(descriptors.IDLE, descriptors.idle),
+    Scenario(integrity.NAME, integrity.run),
+    Scenario(midstream.NAME, midstream.run),
+    Scenario(timeouts.SILENT, timeouts.silent),
+    Scenario(timeouts.BACKLOG, timeouts.backlog),
+    Scenario(slowpeers.READER, slowpeers.reader),
+    Scenario(slowpeers.WRITER, slowpeers.writer),
+    Scenario(descriptors.EMFILE, descriptors.emfile),
+    Scenario(accounting.FLAPPING, accounting.flapping),
+    Scenario(accounting.GARBAGE, accounting.garbage),
+    Scenario(stopping.NAME, stopping.run),
+    Scenario(badinput.NAME, badinput.run),
+    Scenario(soak.NAME, soak.run),
+]
+
+PENDING = [
+    Pending(
+        "admin under fuzzing",
+        "hypothesis: random method names, argument types and sizes, malformed XML, huge "
+        "bodies, entity expansion; only Faults or 4xx, state unchanged, no traceback, "
+        "relaying undisturbed",
+        "the admin (issue 6)",
+    ),
+    Pending(
+        "admin authentication",
+        "no header, malformed Basic header, wrong user, wrong or empty password, readonly "
+        "user on every write method, very long credentials: zero bypasses",
+        "the admin (issue 6)",
+    ),
+    Pending(
+        "heartbeats",
+        "forged, replayed, stale, truncated and oversized datagrams: zero accepted, "
+        "nothing disturbed",
+        "heartbeats (issue 5)",
+    ),
+    Pending(
+        "counters through the admin",
+        "the flapping and garbage rows read their counters from the admin of a real "
+        "twistd instead of the in-process harness",
+        "the admin (issue 6)",
+    ),
+]

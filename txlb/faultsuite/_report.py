@@ -1,0 +1,97 @@
+"""
+The table: printed for a person, and written as C{doc/reliability.rst}.
+"""
+
+import platform
+import sys
+import time
+
+from txlb.faultsuite._outcome import COLUMNS
+
+
+def text(outcomes):
+    """
+    The outcomes as plain text, one block per scenario.
+    """
+    out = []
+    for outcome in outcomes:
+        for column, cell in zip(COLUMNS, outcome.cells()):
+            out.append(f"{column:>20}: {cell}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(value):
+    return value.replace("|", "/").replace("*", "\\*").replace("`", "'")
+
+
+def _listTable(title, header, rows, widths):
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", f"   :widths: {widths}", ""]
+    for row in [header] + rows:
+        first = True
+        for cell in row:
+            lines.append(("   * - " if first else "     - ") + _cell(cell))
+            first = False
+    return lines + [""]
+
+
+def rst(outcomes, pending, long, seconds):
+    """
+    C{doc/reliability.rst}: how the figures were made, the table, and what
+    is still to come.
+    """
+    variant = "long" if long else "CI-sized"
+    command = "python -m txlb.faultsuite" + (" --long" if long else "")
+    title = "Reliability: the fault suite"
+    lines = [
+        title,
+        "=" * len(title),
+        "",
+        "txlb's promises for when things go wrong are checked by a suite of real",
+        "processes on 127.0.0.1: a real ``twistd txlb`` (or, where counters must be read,",
+        "a balancer built with ``txlb.builder.build`` in a harness process), real backend",
+        "processes that are killed, stalled and flapped, and real client sockets.",
+        "Each scenario is also a test (``tests/test_faults_*.py``).",
+        "",
+        "This page is generated; do not edit it by hand. It comes from::",
+        "",
+        f"    {command} --out doc/reliability.rst",
+        "",
+        f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({variant} variant, "
+        f"{seconds:.0f} s in all) on Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {platform.machine()}.",
+        "``python -m txlb.faultsuite --long`` runs the long variant (at least 1 GiB and",
+        "100 kills, ten times the clients elsewhere, a one-hour soak).",
+        "",
+        "RSS and descriptors are txlb's (or the harness's), before the scenario's load",
+        "and after it ended and its connections closed, unless the row says otherwise.",
+        "",
+    ]
+    lines += _listTable(
+        "Scenarios",
+        COLUMNS,
+        [o.cells() for o in outcomes],
+        "10 22 26 6 6 10 8 12",
+    )
+    lines += [
+        "Still to come",
+        "-------------",
+        "",
+        "These scenarios wait for parts of txlb being built beside this suite;",
+        "each becomes a row above when its part lands.",
+        "",
+    ]
+    lines += _listTable(
+        "Pending scenarios",
+        ["scenario", "plan", "needs"],
+        [[p.name, p.plan, p.needs] for p in pending],
+        "20 60 20",
+    )
+    return "\n".join(lines)
+
+
+def say(line):
+    """
+    Progress on stderr, so that stdout is only the table.
+    """
+    print(line, file=sys.stderr, flush=True)
