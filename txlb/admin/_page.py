@@ -20,6 +20,8 @@ h3 { font-size: 1em; margin: 1em 0 .3em 0; color: #444; }
 table { border-collapse: collapse; width: 100%; font-size: .9em; }
 th, td { text-align: left; padding: .25em .6em; border-bottom: 1px solid #ddd; }
 th { background: #f3f3f3; }
+td { white-space: nowrap; }
+td.history { white-space: normal; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .state { font-weight: bold; padding: .1em .5em; border-radius: .3em; color: white; }
 .state-up { background: #2e8b3a; }
