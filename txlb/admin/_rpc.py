@@ -68,6 +68,45 @@ def _check(name, spec, args):
             )
 
 
+class _Introspection(xmlrpc.XMLRPCIntrospection):
+    """
+    C{system.listMethods}, C{methodHelp} and C{methodSignature}, with their
+    arguments checked like every other method's.
+    """
+
+    def _one(self, name, args):
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise AdminError(BAD_ARGUMENT, f"system.{name} takes one string, a method name")
+        return args[0]
+
+    def _guard(self, name, call, args):
+        try:
+            return call(self._one(name, args)) if name != "listMethods" else call()
+        except AdminError as e:
+            return xmlrpc.Fault(e.code, e.message)
+        except xmlrpc.NoSuchFunction as e:
+            return xmlrpc.Fault(e.faultCode, e.faultString)
+
+    def xmlrpc_listMethods(self, *args):
+        if args:
+            return xmlrpc.Fault(BAD_ARGUMENT, "system.listMethods takes no arguments")
+        return xmlrpc.XMLRPCIntrospection.xmlrpc_listMethods(self)
+
+    xmlrpc_listMethods.signature = [["array"]]
+
+    def xmlrpc_methodHelp(self, *args):
+        return self._guard("methodHelp", lambda m: xmlrpc.XMLRPCIntrospection.xmlrpc_methodHelp(self, m), args)
+
+    xmlrpc_methodHelp.signature = [["string", "string"]]
+
+    def xmlrpc_methodSignature(self, *args):
+        return self._guard(
+            "methodSignature", lambda m: xmlrpc.XMLRPCIntrospection.xmlrpc_methodSignature(self, m), args
+        )
+
+    xmlrpc_methodSignature.signature = [["array", "string"]]
+
+
 class AdminRPC(xmlrpc.XMLRPC):
     """
     The XML-RPC resource for one user (or the local admin when there are no
@@ -81,12 +120,14 @@ class AdminRPC(xmlrpc.XMLRPC):
         self.api = api
         self.user = user
         self.readOnly = readOnly
-        xmlrpc.addIntrospection(self)
+        self.putSubHandler("system", _Introspection(self))
 
     def listProcedures(self):
         return list(METHODS)
 
     def lookupProcedure(self, procedurePath):
+        if not isinstance(procedurePath, str) or not procedurePath:
+            raise xmlrpc.NoSuchFunction(self.NOT_FOUND, "the call names no method")
         if procedurePath in METHODS:
             return self._method(procedurePath)
         return xmlrpc.XMLRPC.lookupProcedure(self, procedurePath)

@@ -22,6 +22,29 @@ from txlb.errors import ConfigError
 from txlb.listener import Listener
 
 
+_METHODS = (b"GET", b"HEAD", b"POST")
+
+
+class _NotAllowed(Resource):
+    isLeaf = True
+
+    def render(self, request):
+        request.setResponseCode(405)
+        request.setHeader(b"Allow", b", ".join(_METHODS))
+        return b"method not allowed\n"
+
+
+class _Root(Resource):
+    """
+    The admin's root: HTTP methods other than GET, HEAD and POST get 405.
+    """
+
+    def getChildWithDefault(self, path, request):
+        if request.method not in _METHODS:
+            return _NotAllowed()
+        return Resource.getChildWithDefault(self, path, request)
+
+
 def isLocal(endpoint):
     """
     True when a server endpoint only accepts connections from this machine:
@@ -79,7 +102,7 @@ class AdminService(MultiService):
         The resource tree for one user: C{/}, C{/style.css}, C{/metrics},
         C{/RPC2}.
         """
-        root = Resource()
+        root = _Root()
         root.putChild(b"", StatusPage(self.balancer, self.refresh, self.projectURL))
         root.putChild(b"style.css", Stylesheet())
         root.putChild(b"metrics", MetricsResource(self.balancer))

@@ -1,0 +1,363 @@
+"""
+The side-by-side benchmark: direct to nginx, HAProxy (TCP mode, one
+thread) and txlb (CPython, and PyPy when it can run txlb), on loopback.
+
+    python bench/run.py [--short] [--repeat N] [--duration S] [--no-write]
+
+Each proxy is pinned to core 0 and wrk to core 1. Prints a table with the
+median of the repetitions, the spread (min-max) and txlb's ratio to
+HAProxy, and writes it into doc/performance.rst (unless --no-write).
+"""
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOC = os.path.join(ROOT, "doc", "performance.rst")
+BEGIN, END = ".. begin-results", ".. end-results"
+PYPY_VENV = os.path.expanduser("~/.cache/txlb-bench/pypy")
+
+
+def freePort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def waitForPort(port, process, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on {port} within {timeout} s")
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Nginx:
+    """
+    The backend: one nginx worker serving a small page and a 1 MiB file.
+    """
+
+    def __init__(self, directory):
+        self.port = freePort()
+        www = os.path.join(directory, "www")
+        os.makedirs(www)
+        with open(os.path.join(www, "small.html"), "wb") as f:
+            f.write(b"x" * 100)
+        with open(os.path.join(www, "bulk.bin"), "wb") as f:
+            f.write(os.urandom(1 << 20))
+        conf = os.path.join(directory, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off; master_process off; worker_processes 1;
+pid {directory}/nginx.pid; error_log {directory}/nginx-error.log;
+worker_rlimit_nofile 65536;
+events {{ worker_connections 20000; }}
+http {{
+  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path {directory}; proxy_temp_path {directory};
+  fastcgi_temp_path {directory}; uwsgi_temp_path {directory}; scgi_temp_path {directory};
+  server {{ listen 127.0.0.1:{self.port} backlog=4096; root {www}; }}
+}}
+""")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([nginx, "-c", conf, "-p", directory],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        waitForPort(self.port, self.process)
+
+
+def haproxy(directory, backend):
+    port = freePort()
+    conf = os.path.join(directory, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(f"""
+global
+  nbthread 1
+  maxconn {(resource.getrlimit(resource.RLIMIT_NOFILE)[1] - 200) // 2}
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen bench
+  bind 127.0.0.1:{port}
+  server nginx 127.0.0.1:{backend}
+""")
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    process = subprocess.Popen(["taskset", "-c", "0", binary, "-f", conf, "-db"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    waitForPort(port, process)
+    return port, process
+
+
+def txlb(python, backend, directory):
+    port = freePort()
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    log = open(os.path.join(directory, f"txlb-{os.path.basename(python)}.log"), "w")
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", python, "-c", "from twisted.scripts.twistd import run; run()",
+         "-n", "--pidfile=", "--logfile=-", "txlb",
+         "--listen", f"tcp:{port}:interface=127.0.0.1:backlog=4096",
+         "--backend", f"127.0.0.1:{backend}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+    )
+    waitForPort(port, process)
+    return port, process
+
+
+def pypy():
+    """
+    A PyPy interpreter that can run txlb, or (None, why not).
+    """
+    if not shutil.which("pypy3"):
+        return None, "pypy3 is not installed (apt-get install pypy3)"
+    probe = "import twisted, attr, zope.interface"
+    for python in (shutil.which("pypy3"), os.path.join(PYPY_VENV, "bin", "pypy3")):
+        if os.path.exists(python) and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
+            return python, None
+    made = subprocess.run(["pypy3", "-m", "venv", PYPY_VENV], capture_output=True, text=True)
+    if made.returncode != 0:
+        return None, "pypy3 -m venv failed: " + (made.stderr.strip().splitlines() or ["?"])[-1]
+    python = os.path.join(PYPY_VENV, "bin", "pypy3")
+    installed = subprocess.run([python, "-m", "pip", "install", "-q", "twisted", "attrs", "zope.interface",
+                                "prometheus-client"], capture_output=True, text=True)
+    if installed.returncode != 0:
+        return None, "pip for pypy3 failed: " + (installed.stderr.strip().splitlines() or ["?"])[-1]
+    return python, None
+
+
+def wrk(port, path, duration, connections, close):
+    args = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s"]
+    if close:
+        args += ["-H", "Connection: close"]
+    ran = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True)
+    out = ran.stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise SystemExit(f"wrk gave no result: {(out + ran.stderr).strip()[:300]}")
+    requests = float(found.group(1))
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    scale = {"B": 1 / 1e6, "KB": 1024 / 1e6, "MB": 1024**2 / 1e6, "GB": 1024**3 / 1e6}[transfer.group(2)]
+    return requests, float(transfer.group(1)) * scale
+
+
+def rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def descriptors(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def idleMemory(port, process, count):
+    """
+    Hold C{count} idle connections through the proxy; return its RSS
+    growth per connection in KiB.
+    """
+    before, fds = rss(process.pid), descriptors(process.pid)
+    held = []
+    try:
+        for _ in range(count):
+            held.append(socket.create_connection(("127.0.0.1", port)))
+        deadline = time.monotonic() + 30
+        while descriptors(process.pid) < fds + 2 * count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        return (rss(process.pid) - before) / count / 1024
+    finally:
+        for s in held:
+            s.close()
+
+
+def freshIdle(start, count):
+    """
+    Idle memory measured on a new instance, so that nothing allocated by
+    earlier workloads hides the cost.
+    """
+    port, process = start()
+    try:
+        socket.create_connection(("127.0.0.1", port)).close()
+        time.sleep(0.5)
+        return idleMemory(port, process, count)
+    finally:
+        stop(process)
+
+
+WORKLOADS = [
+    ("new connections/s", "newconn"),
+    ("keep-alive requests/s", "keepalive"),
+    ("bulk MB/s (1 MiB responses)", "bulk"),
+    ("KiB per idle connection", "idle"),
+]
+
+
+def measure(kind, port, process, duration, idleCount):
+    if kind == "newconn":
+        return wrk(port, "/small.html", duration, 50, True)[0]
+    if kind == "keepalive":
+        return wrk(port, "/small.html", duration, 50, False)[0]
+    return wrk(port, "/bulk.bin", duration, 10, False)[1]
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    def version(args):
+        try:
+            out = subprocess.run(args, capture_output=True, text=True)
+            return (out.stdout + out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    return [
+        f"{os.cpu_count()} cores, {cpu}; Linux {platform.release()}",
+        f"CPython {platform.python_version()}; {version(['haproxy', '-v'])}; "
+        f"{version(['nginx', '-v'])}; {version(['wrk', '--version'])[:40]}",
+    ]
+
+
+def fmt(value, kind):
+    if value is None:
+        return "n/a"
+    return f"{value:,.1f}" if kind in ("bulk", "idle") else f"{value:,.0f}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="txlb beside HAProxy and direct nginx.")
+    parser.add_argument("--short", action="store_true", help="one 2 s repetition, 500 idle connections")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--idle", type=int, default=5000, help="idle connections held")
+    parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
+    parser.add_argument("--no-pypy", action="store_true")
+    args = parser.parse_args(argv)
+    if args.short:
+        args.repeat, args.duration, args.idle = 1, 2, 500
+    subprocess.run(["bash", os.path.join(ROOT, "bench", "setup.sh")], check=True)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    args.idle = min(args.idle, (hard - 100) // 3)
+    directory = tempfile.mkdtemp(prefix="txlb-bench-")
+    processes = []
+    try:
+        backend = Nginx(directory)
+        processes.append(backend.process)
+        starters = [
+            ("haproxy", lambda: haproxy(directory, backend.port)),
+            ("txlb", lambda: txlb(sys.executable, backend.port, directory)),
+        ]
+        notes = []
+        if not args.no_pypy:
+            python, why = pypy()
+            if python:
+                starters.append(("txlb-pypy", lambda: txlb(python, backend.port, directory)))
+            else:
+                notes.append(f"txlb on PyPy: not measured ({why}).")
+        targets = [("direct", backend.port, None)]
+        for label, start in starters:
+            port, process = start()
+            processes.append(process)
+            targets.append((label, port, process))
+        results = {}
+        for _, kind in WORKLOADS:
+            for label, port, process in targets:
+                if kind == "idle":
+                    results[label, kind] = [] if process is None else [freshIdle(dict(starters)[label], args.idle)]
+                else:
+                    results[label, kind] = [
+                        measure(kind, port, process, args.duration, args.idle) for _ in range(args.repeat)
+                    ]
+                print(f"  {kind:<10} {label:<10} {', '.join(fmt(r, kind) for r in results[label, kind])}",
+                      flush=True)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        shutil.rmtree(directory, ignore_errors=True)
+    table = render(targets, results, args)
+    print()
+    print(table)
+    for note in notes:
+        print(note)
+    if not args.no_write:
+        write(table, notes, args)
+
+
+def render(targets, results, args):
+    labels = [t[0] for t in targets]
+    header = ["workload"] + labels + [f"{l} / haproxy" for l in labels if l.startswith("txlb")]
+    rows = []
+    for title, kind in WORKLOADS:
+        row = [title]
+        medians = {}
+        for label in labels:
+            runs = results.get((label, kind)) or []
+            if not runs:
+                row.append("n/a")
+                continue
+            medians[label] = statistics.median(runs)
+            spread = f" ({fmt(min(runs), kind)}-{fmt(max(runs), kind)})" if len(runs) > 1 else ""
+            row.append(fmt(medians[label], kind) + spread)
+        for label in labels:
+            if label.startswith("txlb"):
+                if label in medians and medians.get("haproxy"):
+                    row.append(f"{medians[label] / medians['haproxy']:.2f}x")
+                else:
+                    row.append("n/a")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)), rule]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.append(rule)
+    return "\n".join(lines)
+
+
+def write(table, notes, args):
+    with open(DOC) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{DOC} has no {BEGIN} / {END} markers")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    mode = "short mode: 1 repetition of 2 s" if args.short else (
+        f"median of {args.repeat} repetitions of {args.duration:g} s (min-max in brackets)")
+    body = [BEGIN, "", f"Run on {time.strftime('%Y-%m-%d')}, {mode}, {args.idle} idle connections.",
+            "Machine: " + "; ".join(machine()) + ".", "", table, ""]
+    body += [n for n in notes] + ([""] if notes else []) + [END]
+    with open(DOC, "w") as f:
+        f.write(head + "\n".join(body) + tail)
+
+
+if __name__ == "__main__":
+    main()
