@@ -101,6 +101,12 @@ class Listener(Service):
             port._logger = Logger(
                 namespace=portLogger.namespace, observer=_AcceptErrors(self, self.reactor)
             )
+        # Said once the reactor runs, so that the line means "serving".
+        self.reactor.callWhenRunning(self._announce)
+
+    def _announce(self):
+        if self.port is None:
+            return
         self.log.info(
             "service {service} listening on {address} ({endpoint})",
             service=self.serviceName,
