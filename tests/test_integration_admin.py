@@ -16,6 +16,7 @@ import xmlrpc.client
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from tests.support import (
+    TWISTD,
     TXLB,
     Process,
     Twistd,
@@ -203,3 +204,34 @@ class BrowserTests(SynchronousTestCase):
         self.assertIn(b.address, dom)
         self.assertIn('class="state state-up"', dom)
         self.assertIn("https://example.org/txlb", dom)
+
+
+class LifecycleTests(SynchronousTestCase):
+    def test_reopenLogAndShutdown(self):
+        """
+        reopenLog rotates twistd's log file (as SIGUSR1 does), and
+        shutdown(drainSeconds) stops txlb cleanly.
+        """
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, True)
+        logfile = os.path.join(directory, "txlb.log")
+        a = startBackend(self, name, "A")
+        process = Process(
+            TWISTD + ["-n", "--pidfile=", f"--logfile={logfile}", "txlb", *LISTEN, *ADMIN,
+                      "--backend", a.address]
+        )
+        self.addCleanup(process.stop)
+        from txlb.faultsuite._clients import settle
+
+        def adminAddress():
+            with open(logfile) as f:
+                found = [line for line in f if "service admin listening on" in line]
+            return found[0].split("listening on ")[1].split()[0] if found else None
+
+        address = settle(adminAddress, lambda a: a is not None, 20)
+        rpc = xmlrpc.client.ServerProxy(f"http://{address}/RPC2")
+        self.assertTrue(rpc.reopenLog())
+        settle(lambda: os.path.exists(logfile + ".1"), bool, 10)
+        self.assertTrue(os.path.exists(logfile + ".1"))
+        self.assertTrue(rpc.shutdown(1.0))
+        self.assertIn(process.wait(30), (0, -15))
