@@ -224,6 +224,8 @@ class LifecycleTests(SynchronousTestCase):
         from txlb.faultsuite._clients import settle
 
         def adminAddress():
+            if not os.path.exists(logfile):
+                return None
             with open(logfile) as f:
                 found = [line for line in f if "service admin listening on" in line]
             return found[0].split("listening on ")[1].split()[0] if found else None
