@@ -121,10 +121,14 @@ class AdminAPI:
         pool.setState(host, MAINT, f"admin down by {user or 'local admin'}")
         return True
 
+    def _runningChecker(self, proxy, group):
+        checker, _, _ = _view.healthOf(proxy, group)
+        return checker if checker is not None and checker.running else None
+
     def hostAdminUp(self, user, service, group, name):
         proxy, pool, host = self.host(service, group, name)
-        checker, _, _ = _view.healthOf(proxy, group)
-        if checker is not None and checker.running:
+        checker = self._runningChecker(proxy, group)
+        if checker is not None:
             # Never back blindly: the checks bring it up after they pass.
             pool.setState(host, DOWN, f"admin up by {user or 'local admin'}: waiting for checks")
             checker.checkNow(name)
@@ -134,8 +138,8 @@ class AdminAPI:
 
     def retryHost(self, user, service, group, name):
         proxy, pool, host = self.host(service, group, name)
-        checker, _, _ = _view.healthOf(proxy, group)
-        if checker is not None and checker.running:
+        checker = self._runningChecker(proxy, group)
+        if checker is not None:
             checker.checkNow(name)
         elif host.state == DOWN:
             pool.setState(host, UP, "retried by admin")
