@@ -103,6 +103,9 @@ class DemoGuide(Service):
 
     def startService(self):
         Service.startService(self)
+        self.proxy.reactor.callWhenRunning(self._guide)
+
+    def _guide(self):
         for listener in self.proxy.listeners:
             address = listener.address
             if address is None:
