@@ -127,11 +127,16 @@ class AdminTests(SynchronousTestCase):
         self.assertIn("txlbctl: there is no service named 'nosuch' (fault 1)", refused.output)
 
 
+def addUser(testCase, path, user, password, role):
+    """
+    Add a user with C{txlb passwd --password-stdin}, as a script would.
+    """
+    process = Process(TXLB + ["passwd", path, user, "--role", role, "--password-stdin"],
+                      stdin=password.encode() + b"\n")
+    testCase.assertEqual(process.wait(), 0, process.output)
+
+
 class SecurityTests(SynchronousTestCase):
-    def passwd(self, path, user, password, role):
-        process = Process(TXLB + ["passwd", path, user, "--role", role, "--password-stdin"],
-                          stdin=password.encode() + b"\n")
-        self.assertEqual(process.wait(), 0, process.output)
 
     def test_users(self):
         """
@@ -142,8 +147,8 @@ class SecurityTests(SynchronousTestCase):
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)
         users = os.path.join(directory, "users")
-        self.passwd(users, "root", "correct horse", "admin")
-        self.passwd(users, "viewer", "battery staple", "readonly")
+        addUser(self, users, "root", "correct horse", "admin")
+        addUser(self, users, "viewer", "battery staple", "readonly")
         with open(users) as f:
             content = f.read()
         self.assertNotIn("correct horse", content)
@@ -237,3 +242,53 @@ class LifecycleTests(SynchronousTestCase):
         self.assertTrue(os.path.exists(logfile + ".1"))
         self.assertTrue(rpc.shutdown(1.0))
         self.assertIn(process.wait(30), (0, -15))
+
+
+class TLSTests(SynchronousTestCase):
+    def test_httpsBesideLoopback(self):
+        """
+        The admin serves HTTPS on an ssl: endpoint (with users, since it is
+        not loopback-only) beside a plain loopback endpoint, both at once.
+        """
+        import datetime
+        import ssl
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256())
+        )
+        keyPath, certPath = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+        with open(keyPath, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        with open(certPath, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        users = os.path.join(directory, "users")
+        addUser(self, users, "root", "pw", "admin")
+        a = startBackend(self, name, "A")
+        process, _ = startTwistd(self, [
+            "txlb", *LISTEN, "--backend", a.address, "--admin-users", users,
+            "--admin", "tcp:0:interface=127.0.0.1",
+            "--admin", f"ssl:0:privateKey={keyPath}:certKey={certPath}:interface=127.0.0.1",
+        ])
+        addresses = process.waitFor(r"service admin listening on (\S+) \((\w+):", count=2)
+        kinds = {m.group(2): m.group(1) for m in addresses}
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        secure = xmlrpc.client.ServerProxy(f"https://root:pw@{kinds['ssl']}/RPC2", context=context)
+        plain = xmlrpc.client.ServerProxy(f"http://root:pw@{kinds['tcp']}/RPC2")
+        self.assertEqual(secure.listServices(), ["default"])
+        self.assertEqual(plain.listServices(), ["default"])
