@@ -52,8 +52,11 @@ class Listener(Service):
 
     log = Logger()
 
-    def __init__(self, serviceName, description, factory, reactor, onFailure=None):
+    def __init__(self, serviceName, description, factory, reactor, onFailure=None, relay=False):
         """
+        @param relay: True for a proxy service's listener: when the tree
+            above it has a C{listenHook} (with C{--workers}), that hook binds
+            it, so that every worker process shares the address.
         @param onFailure: called with the sentence when the endpoint cannot be
             bound. Without one, a failure while twistd starts up exits with
             the sentence and a non-zero status, and a later one stops the
@@ -67,6 +70,7 @@ class Listener(Service):
         if "backlog=" not in description and hasattr(self.endpoint, "_backlog"):
             self.endpoint._backlog = DEFAULT_BACKLOG
         self.onFailure = onFailure
+        self.relay = relay
         self.port = None
         self.failure = None
         self._listening = None
@@ -83,7 +87,7 @@ class Listener(Service):
     def startService(self):
         Service.startService(self)
         outcome = []
-        listening = self.endpoint.listen(self.factory)
+        listening = self._listen()
         listening.addCallbacks(self._bound, self._failed, errbackArgs=(outcome,))
         if outcome and not self.reactor.running and self.onFailure is None:
             # Binding failed while twistd is starting up: exit with the
@@ -91,6 +95,15 @@ class Listener(Service):
             raise SystemExit(outcome[0])
         if not listening.called:
             self._listening = listening
+
+    def _listen(self):
+        node = self.parent if self.relay else None
+        while node is not None:
+            hook = getattr(node, "listenHook", None)
+            if hook is not None:
+                return hook(self)
+            node = node.parent
+        return self.endpoint.listen(self.factory)
 
     def _bound(self, port):
         self._listening = None

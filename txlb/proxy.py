@@ -85,7 +85,7 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure)
+        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, relay=True)
         listener.setServiceParent(self)
         return listener
 

@@ -4,6 +4,8 @@ quick-start balancer described by flags.
 """
 
 
+import os
+
 from twisted.python import usage
 
 from txlb.errors import ConfigError
@@ -73,6 +75,13 @@ class Options(usage.Options):
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
         [
+            "workers",
+            "w",
+            "1",
+            "Run this many processes, each a full balancer sharing the TCP listeners "
+            "(SO_REUSEPORT); the admin runs in the first and answers for all.",
+        ],
+        [
             "drain-timeout",
             None,
             "10",
@@ -109,8 +118,58 @@ class Options(usage.Options):
             raise SystemExit(0)
         try:
             self.service = self.makeBalancer()
+            self.makeWorkers(self.service)
         except ConfigError as e:
             raise SystemExit(f"twistd txlb: {e}") from None
+
+    def makeWorkers(self, top):
+        """
+        With C{--workers N} (N > 1) make C{top} worker 0 of N; in a process
+        worker 0 started, make it that worker.
+        """
+        from txlb import workers
+        from txlb.balancer import LoadBalancer
+
+        count = _whole("--workers", self["workers"])
+        if count > workers.MAX_WORKERS:
+            raise ConfigError(f"--workers is at most {workers.MAX_WORKERS}, not {count}")
+        role = workers.workerRole()
+        if (role is not None or count > 1) and not isinstance(top, LoadBalancer):
+            raise ConfigError(
+                "--workers needs a .tac whose application is a txlb balancer "
+                "(application = txlb.config.application(Balancer(...)))"
+            )
+        if role is not None:
+            workers.becomeWorker(top, role, top.reactor)
+        elif count > 1:
+            workers.superviseWorkers(top, count, workers.workerCommand(self.workerArguments()), top.reactor)
+
+    def workerArguments(self):
+        """
+        The C{twistd txlb} arguments the other workers run: these, with the
+        C{--config} file's path made absolute and C{--workers} left out.
+        """
+        arguments = []
+        for flag, value in self._given():
+            if flag == "workers":
+                continue
+            if flag == "config":
+                value = os.path.abspath(value)
+            arguments += [f"--{flag}"] + ([value] if value is not None else [])
+        return arguments
+
+    def _given(self):
+        flags = {f[0] for f in self.optFlags}
+        for name in ("listen", "backend", "admin"):
+            for value in self[name]:
+                yield name, value
+        for flag in sorted(flags):
+            if self[flag]:
+                yield flag, None
+        defaults = {p[0]: p[2] for p in self.optParameters}
+        for name, default in defaults.items():
+            if self[name] is not None and self[name] != default:
+                yield name, self[name]
 
     def makeBalancer(self):
         """

@@ -4,6 +4,7 @@ before it changes anything: a refused call raises L{AdminError} and leaves
 the balancer as it was.
 """
 
+import os
 import signal
 
 from twisted.logger import Logger
@@ -72,6 +73,10 @@ class AdminAPI:
 
     def getStatus(self):
         return _view.status(self.balancer)
+
+    def getWorkers(self):
+        accepted = sum(p.accepted for p in self.balancer.proxies.values())
+        return [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "accepted": accepted}]
 
     # Hosts
 

@@ -8,6 +8,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 from twisted.web.resource import Resource
 
+from txlb.admin import _view
 from txlb.backend import STATES
 
 _HOST = ["service", "group", "host"]
@@ -37,22 +38,25 @@ class BalancerCollector:
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
         for sname, proxy in self.balancer.proxies.items():
-            accepted.add_metric([sname], proxy.accepted)
-            refused.add_metric([sname], proxy.unreachable)
-            queued.add_metric([sname], sum(p.queued for p in proxy.pools.values()))
+            served = _view.serviceCounts(proxy)
+            accepted.add_metric([sname], served["accepted"])
+            refused.add_metric([sname], served["unreachable"])
+            groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
+            queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for gname, pool in proxy.pools.items():
-                waiting.add_metric([sname, gname], pool.waiting)
+                waiting.add_metric([sname, gname], groups[gname]["waiting"])
                 for hname, host in pool.hosts.items():
+                    counts = _view.hostCounts(proxy, pool, host)
                     labels = [sname, gname, hname]
                     for s in STATES:
                         state.add_metric(labels + [s], 1 if host.state == s else 0)
                     up.add_metric(labels, 1 if host.state == "up" else 0)
                     weight.add_metric(labels, host.weight)
-                    opened.add_metric(labels, host.open)
-                    total.add_metric(labels, host.total)
-                    failed.add_metric(labels, host.failed)
-                    bytesIn.add_metric(labels, host.bytesIn)
-                    bytesOut.add_metric(labels, host.bytesOut)
+                    opened.add_metric(labels, counts["open"])
+                    total.add_metric(labels, counts["total"])
+                    failed.add_metric(labels, counts["failed"])
+                    bytesIn.add_metric(labels, counts["bytesIn"])
+                    bytesOut.add_metric(labels, counts["bytesOut"])
         return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, queued, waiting]
 
 

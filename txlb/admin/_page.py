@@ -95,7 +95,8 @@ class StatusElement(Element):
     def services(self, request, tag):
         for name, proxy in self.balancer.proxies.items():
             listeners = ", ".join(l.address or l.description for l in proxy.listeners) or "nothing"
-            yield tags.h2(f"service {name}", tags.small(f"  listening on {listeners}; {proxy.accepted} accepted"))
+            accepted = _view.serviceCounts(proxy)["accepted"]
+            yield tags.h2(f"service {name}", tags.small(f"  listening on {listeners}; {accepted} accepted"))
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
                 yield tags.h3(f"group {gname}", enabled, f", scheduler {pool.schedulerSpec}")
@@ -111,6 +112,7 @@ class StatusElement(Element):
             failure = host.lastFailure
             history = [f"{_when(c.time)} {c.old}\u2192{c.new}: {c.reason}" for c in list(host.history)[-3:]]
             check = checker.status(name) if checker is not None else None
+            counts = _view.hostCounts(proxy, pool, host)
             if check is not None and check.lastResult not in (None, "ok"):
                 history.append(f"last check: {check.lastResult}")
             rows.append(tags.tr(
@@ -118,11 +120,11 @@ class StatusElement(Element):
                 tags.td(host.address),
                 tags.td(tags.span(host.state, class_=f"state state-{host.state}")),
                 tags.td(str(host.weight), class_="num"),
-                tags.td(str(host.open), class_="num"),
-                tags.td(str(host.total), class_="num"),
-                tags.td(str(host.failed), class_="num"),
-                tags.td(_bytes(host.bytesIn), class_="num"),
-                tags.td(_bytes(host.bytesOut), class_="num"),
+                tags.td(str(counts["open"]), class_="num"),
+                tags.td(str(counts["total"]), class_="num"),
+                tags.td(str(counts["failed"]), class_="num"),
+                tags.td(_bytes(counts["bytesIn"]), class_="num"),
+                tags.td(_bytes(counts["bytesOut"]), class_="num"),
                 tags.td(f"{_when(failure.time)} {failure.reason}" if failure else ""),
                 tags.td(*[tags.div(h) for h in history], class_="history"),
             ))

@@ -20,6 +20,8 @@ METHODS = {
                   "Live status by service: listeners, enabledGroup, and per group its scheduler "
                   "and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
+    "getWorkers": ((), A, False,
+                   "The worker processes (--workers): index, pid, state, restarts, accepted."),
     "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", I)), "boolean", True,
                 "Add a host (address HOST:PORT, [IPv6]:PORT or an endpoint string; weight 1 by default)."),
     "delHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,

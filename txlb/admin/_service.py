@@ -97,6 +97,15 @@ class AdminService(MultiService):
             site.noisy = False
             Listener("admin", description, site, reactor).setServiceParent(self)
 
+    def useAPI(self, api):
+        """
+        Serve C{api} (an L{AdminAPI} or what wraps one) from now on.
+        """
+        self.api = api
+        self.resource = self._protect()
+        for listener in self:
+            listener.factory.resource = self.resource
+
     def makeRoot(self, user=None, readOnly=False):
         """
         The resource tree for one user: C{/}, C{/style.css}, C{/metrics},

@@ -28,10 +28,56 @@ def healthOf(proxy, group):
     )
 
 
-def hostStatus(host, checker=None, ejection=None):
+def _others(proxy, *key):
+    workers = getattr(proxy.parent, "workers", None)
+    return workers.extra((proxy.name, *key)) if workers is not None else {}
+
+
+def hostCounts(proxy, pool, host):
     """
-    One host's state and counters.
+    A host's counters (C{open}, C{total}, C{failed}, C{bytesIn},
+    C{bytesOut}), summed over every worker with C{--workers}.
     """
+    others = _others(proxy, pool.name, host.name)
+    return {
+        "open": host.open + others.get("open", 0),
+        "total": host.total + others.get("total", 0),
+        "failed": host.failed + others.get("failed", 0),
+        "bytesIn": host.bytesIn + others.get("bytesIn", 0),
+        "bytesOut": host.bytesOut + others.get("bytesOut", 0),
+    }
+
+
+def groupCounts(proxy, pool):
+    """
+    A group's C{waiting}, C{queued} and C{refused}, over every worker.
+    """
+    others = _others(proxy, pool.name)
+    return {
+        "waiting": pool.waiting + others.get("waiting", 0),
+        "queued": pool.queued + others.get("queued", 0),
+        "refused": pool.refused + others.get("refused", 0),
+    }
+
+
+def serviceCounts(proxy):
+    """
+    A service's C{accepted} and C{unreachable}, over every worker.
+    """
+    others = _others(proxy)
+    return {
+        "accepted": proxy.accepted + others.get("accepted", 0),
+        "unreachable": proxy.unreachable + others.get("unreachable", 0),
+    }
+
+
+def hostStatus(host, checker=None, ejection=None, counts=None):
+    """
+    One host's state and counters (C{counts}, from L{hostCounts}, when
+    given; else the host's own).
+    """
+    if counts is None:
+        counts = {k: getattr(host, k) for k in ("open", "total", "failed", "bytesIn", "bytesOut")}
     status = {
         "address": host.address,
         "weight": number(host.weight),
@@ -39,12 +85,12 @@ def hostStatus(host, checker=None, ejection=None):
         "backup": bool(host.backup),
         "maxconn": number(host.maxconn) if host.maxconn is not None else 0,
         "state": host.state,
-        "open": number(host.open),
-        "total": number(host.total),
-        "failed": number(host.failed),
+        "open": number(counts["open"]),
+        "total": number(counts["total"]),
+        "failed": number(counts["failed"]),
         "consecutiveFailures": number(host.consecutiveFailures),
-        "bytesIn": float(host.bytesIn),
-        "bytesOut": float(host.bytesOut),
+        "bytesIn": float(counts["bytesIn"]),
+        "bytesOut": float(counts["bytesOut"]),
         "lastFailure": (
             {"time": host.lastFailure.time, "reason": host.lastFailure.reason}
             if host.lastFailure is not None
@@ -75,23 +121,26 @@ def hostStatus(host, checker=None, ejection=None):
 
 def groupStatus(proxy, pool):
     checker, ejection, _ = healthOf(proxy, pool.name)
+    counts = groupCounts(proxy, pool)
     return {
         "scheduler": pool.schedulerSpec,
-        "waiting": number(pool.waiting),
-        "queued": number(pool.queued),
-        "refused": number(pool.refused),
+        "waiting": number(counts["waiting"]),
+        "queued": number(counts["queued"]),
+        "refused": number(counts["refused"]),
         "hosts": {
-            name: hostStatus(host, checker, ejection) for name, host in pool.hosts.items()
+            name: hostStatus(host, checker, ejection, hostCounts(proxy, pool, host))
+            for name, host in pool.hosts.items()
         },
     }
 
 
 def serviceStatus(proxy):
+    counts = serviceCounts(proxy)
     return {
         "listeners": [l.address or l.description for l in proxy.listeners],
         "enabledGroup": proxy.enabledGroup or "",
-        "accepted": number(proxy.accepted),
-        "unreachable": number(proxy.unreachable),
+        "accepted": number(counts["accepted"]),
+        "unreachable": number(counts["unreachable"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }
 

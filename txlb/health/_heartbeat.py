@@ -67,6 +67,11 @@ class HeartbeatListener(Service):
     in L{dropped} by kind, and logged one line per burst.
 
     The service is named C{heartbeat:GROUP}; L{lastBeat} tells the admin.
+
+    @ivar forward: None, or called with C{(datagram, source)} for each beat
+        accepted (worker 0 passes them on to the other workers).
+    @ivar bind: False in a worker process other than worker 0: it does not
+        listen, and hears the beats worker 0 forwards through L{received}.
     """
 
     log = Logger()
@@ -102,6 +107,8 @@ class HeartbeatListener(Service):
         self._moved = set()
         self._registered = set()
         self._dropLog = RateLimiter(self.clock)
+        self.forward = None
+        self.bind = True
         self.setName(f"heartbeat:{pool.name}")
 
     def lastBeat(self, name):
@@ -113,6 +120,8 @@ class HeartbeatListener(Service):
 
     def startService(self):
         Service.startService(self)
+        if not self.bind:
+            return
         self.listeningPort = self.reactor.listenUDP(
             self.port, _Receiver(self), interface=self.interface
         )
@@ -142,6 +151,9 @@ class HeartbeatListener(Service):
             self._accept(beat)
         except BadDatagram as e:
             self._drop(e, source)
+            return
+        if self.forward is not None:
+            self.forward(datagram, source)
 
     def _drop(self, error, source):
         self.dropped[error.kind] += 1

@@ -1,0 +1,219 @@
+"""
+The pieces of C{--workers}, one at a time: shared ports, the worker setup,
+the parent watch, summing the workers' counters, and worker 0's admin.
+"""
+
+import json
+import socket
+
+from twisted.internet import defer, reactor
+from twisted.internet.error import CannotListenError
+from twisted.internet.protocol import ServerFactory
+from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase
+
+from txlb.admin import AdminAPI, AdminError
+from txlb.builder import build
+from txlb.config import Balancer, Group, Host, Service
+from txlb.errors import ConfigError
+from txlb.listener import Listener
+from txlb.tap import Options
+from txlb.workers import (
+    ParentWatch,
+    WorkerAdminAPI,
+    WorkerRole,
+    WorkerSet,
+    listenShared,
+    tcpAddress,
+)
+from txlb.workers._set import _exitReason
+
+
+class SharedPortTests(SynchronousTestCase):
+    def test_twoShareOneAddress(self):
+        """
+        Two shared ports bind the same address (as two workers do); a port
+        without SO_REUSEPORT cannot.
+        """
+        first = self.successResultOf(listenShared(reactor, ServerFactory(), "127.0.0.1", 0, 50))
+        self.addCleanup(first.stopListening)
+        port = first.getHost().port
+        second = self.successResultOf(listenShared(reactor, ServerFactory(), "127.0.0.1", port, 50))
+        self.addCleanup(second.stopListening)
+        self.assertEqual(second.getHost().port, port)
+        plain = socket.socket()
+        self.addCleanup(plain.close)
+        self.assertRaises(OSError, plain.bind, ("127.0.0.1", port))
+
+    def test_cannotListen(self):
+        """
+        A shared port on an address this machine does not have fails with
+        CannotListenError.
+        """
+        self.failureResultOf(listenShared(reactor, ServerFactory(), "192.0.2.1", 0, 50), CannotListenError)
+
+    def test_onlyTCP(self):
+        """
+        tcpAddress reads a TCP endpoint and refuses anything else with a
+        sentence naming the service.
+        """
+        memory = MemoryReactorClock()
+        tcp = Listener("web", "tcp:8080:interface=127.0.0.1:backlog=7", ServerFactory(), memory)
+        self.assertEqual(tcpAddress(tcp), ("127.0.0.1", 8080, 7))
+        unix = Listener("web", "unix:/tmp/web.sock", ServerFactory(), memory)
+        e = self.assertRaises(ConfigError, tcpAddress, unix)
+        self.assertEqual(
+            str(e), "--workers shares plain TCP listeners only; service web listens on unix:/tmp/web.sock"
+        )
+
+
+class WorkerRoleTests(SynchronousTestCase):
+    def test_read(self):
+        """
+        The setup worker 0 writes is read back.
+        """
+        role = WorkerRole.fromEnvironment(json.dumps(
+            {"index": 2, "count": 3, "parent": 10, "control": "/x/w.sock", "ports": [["web", "tcp:0", 4321]]}
+        ))
+        self.assertEqual((role.index, role.parent, role.control), (2, 10, "/x/w.sock"))
+        self.assertEqual(role.ports, {("web", "tcp:0"): 4321})
+
+    def test_garbage(self):
+        """
+        Anything else is a ConfigError.
+        """
+        for text in ("{", "[]", json.dumps({"index": 1})):
+            self.assertRaises(ConfigError, WorkerRole.fromEnvironment, text)
+
+
+class _Stoppable:
+    stopped = 0
+
+    def stop(self):
+        self.stopped += 1
+
+
+class ParentWatchTests(SynchronousTestCase):
+    def test_stopsWhenParentGoes(self):
+        """
+        The worker stops once its parent pid changes, and only then.
+        """
+        clock, stoppable, parent = Clock(), _Stoppable(), [10]
+        watch = ParentWatch(10, stoppable, clock, interval=1.0, getppid=lambda: parent[0])
+        watch.startService()
+        clock.advance(5)
+        self.assertEqual(stoppable.stopped, 0)
+        parent[0] = 1
+        clock.advance(1)
+        self.assertEqual(stoppable.stopped, 1)
+        clock.advance(5)
+        self.assertEqual(stoppable.stopped, 1)
+
+
+def _balancer(memory):
+    return build(Balancer(services=[Service(
+        "web", listen=["tcp:0:interface=127.0.0.1"],
+        groups=[Group("g", hosts=[Host("a", "127.0.0.1:1001")])],
+    )]), reactor=memory)
+
+
+class SummingTests(SynchronousTestCase):
+    def test_counters(self):
+        """
+        The other workers' counters are summed and added to worker 0's in
+        the admin's status; a worker that is not running adds nothing.
+        """
+        memory = MemoryReactorClock()
+        top = _balancer(memory)
+        workers = WorkerSet(top, 3, ["twistd"], memory)
+        top.workers = workers
+        status = {"web": {"accepted": 5, "unreachable": 1, "groups": {"g": {
+            "waiting": 0, "queued": 2, "refused": 0,
+            "hosts": {"a": {"open": 1, "total": 5, "failed": 0, "bytesIn": 10.0, "bytesOut": 20.0}}}}}}
+        one, two = workers.workers
+        one.state, one.status = "running", status
+        two.state, two.status = "starting", status
+        workers._sum()
+        top.proxies["web"].pools["g"].hosts["a"].total = 3
+        got = AdminAPI(top, memory).getStatus()["web"]
+        host = got["groups"]["g"]["hosts"]["a"]
+        self.assertEqual((got["accepted"], got["unreachable"]), (5, 1))
+        self.assertEqual((host["open"], host["total"], host["bytesOut"]), (1, 8, 20.0))
+        self.assertEqual(got["groups"]["g"]["queued"], 2)
+        rows = workers.describe(accepted=7)
+        self.assertEqual([(r["index"], r["state"], r["accepted"]) for r in rows],
+                         [(0, "running", 7), (1, "running", 5), (2, "starting", 5)])
+
+    def test_exitReason(self):
+        """
+        A worker's exit is said as a signal name or a status.
+        """
+        from twisted.internet.error import ProcessTerminated
+
+        self.assertEqual(_exitReason(ProcessTerminated(signal=9)), "killed by SIGKILL")
+        self.assertEqual(_exitReason(ProcessTerminated(exitCode=3)), "status 3")
+
+
+class _Broadcasts:
+    def __init__(self):
+        self.sent = []
+
+    def broadcast(self, method, args, journal=True):
+        self.sent.append((method, args))
+        return defer.succeed([])
+
+
+class WorkerAdminTests(SynchronousTestCase):
+    def setUp(self):
+        self.memory = MemoryReactorClock()
+        self.top = _balancer(self.memory)
+        self.workers = _Broadcasts()
+        self.api = WorkerAdminAPI(AdminAPI(self.top, self.memory), self.workers)
+
+    def test_changeGoesEverywhere(self):
+        """
+        A change worker 0 makes is sent on, without the user, and the call
+        answers with worker 0's result.
+        """
+        result = self.successResultOf(self.api.addHost("alice", "web", "g", "b", "127.0.0.1:1002", 2))
+        self.assertIs(result, True)
+        self.assertIn("b", self.top.proxies["web"].pools["g"].hosts)
+        self.assertEqual(self.workers.sent, [("addHost", ("web", "g", "b", "127.0.0.1:1002", 2))])
+
+    def test_refusedGoesNowhere(self):
+        """
+        A call worker 0 refuses raises there and is not sent on.
+        """
+        self.assertRaises(AdminError, self.api.addHost, "alice", "web", "g", "a", "127.0.0.1:1002")
+        self.assertRaises(AdminError, self.api.delHost, "alice", "web", "nope", "a")
+        self.assertEqual(self.workers.sent, [])
+
+    def test_readsAndLogStayHere(self):
+        """
+        Reads and reopenLog are worker 0's own.
+        """
+        self.assertEqual(self.api.listServices(), ["web"])
+        self.assertRaises(AdminError, self.api.reopenLog, "alice")
+        self.assertEqual(self.workers.sent, [])
+
+
+class OptionsTests(SynchronousTestCase):
+    def test_workerArguments(self):
+        """
+        The other workers run the same flags, without --workers, with the
+        defaults left out.
+        """
+        options = Options()
+        options.parseOptions([
+            "--workers", "3", "--listen", "tcp:0:interface=127.0.0.1", "--backend", "127.0.0.1:1",
+            "--scheduler", "leastconns", "--idle-timeout", "30",
+        ])
+        arguments = options.workerArguments()
+        self.assertEqual(arguments[:4], ["--listen", "tcp:0:interface=127.0.0.1", "--backend", "127.0.0.1:1"])
+        self.assertIn("--scheduler", arguments)
+        self.assertEqual(arguments[arguments.index("--idle-timeout") + 1], "30")
+        self.assertNotIn("--workers", arguments)
+        self.assertNotIn("--connect-timeout", arguments)
+        workers = options.service.workers
+        self.assertEqual((workers.count, workers.argv[-len(arguments):]), (3, arguments))

@@ -1,0 +1,73 @@
+"""
+Worker 0's admin when there are other workers: every change is made here
+first (so a refused call changes nothing anywhere), then in every other
+worker; C{getStatus} sums every worker's counters; C{getWorkers} lists
+them.
+"""
+
+from twisted.internet.endpoints import TCP6ServerEndpoint
+
+from txlb.admin._rpc import METHODS
+
+#: Changes that stay in worker 0: the other workers log through it.
+_HERE_ONLY = {"reopenLog", "shutdown"}
+
+
+class WorkerAdminAPI:
+    """
+    Wraps worker 0's L{txlb.admin.AdminAPI}; reads pass through.
+    """
+
+    def __init__(self, api, workers):
+        self.api = api
+        self.workers = workers
+        for name, (_, _, writes, _) in METHODS.items():
+            if writes and name not in _HERE_ONLY:
+                setattr(self, name, self._everywhere(name))
+
+    def __getattr__(self, name):
+        return getattr(self.api, name)
+
+    def _everywhere(self, name):
+        operation = getattr(self.api, name)
+
+        def change(user, *args):
+            result = operation(user, *args)
+            d = self.workers.broadcast(name, self._forwarded(name, args))
+            d.addCallback(lambda _: result)
+            return d
+
+        return change
+
+    def _forwarded(self, name, args):
+        if name != "newService":
+            return args
+        # The other workers bind the port worker 0 got, also for port 0.
+        service = args[0]
+        listen = [_concrete(l) for l in self.api.balancer.proxies[service].listeners]
+        return (service, listen)
+
+    def getStatus(self):
+        d = self.workers.refresh()
+        d.addCallback(lambda _: self.api.getStatus())
+        return d
+
+    def getWorkers(self):
+        def describe(_):
+            accepted = sum(p.accepted for p in self.api.balancer.proxies.values())
+            return self.workers.describe(accepted)
+
+        return self.workers.refresh().addCallback(describe)
+
+    def shutdown(self, user, drainSeconds=None):
+        result = self.api.shutdown(user, drainSeconds)
+        self.workers.stopWorkers(drainSeconds)
+        return result
+
+
+def _concrete(listener):
+    if listener.port is None or listener.endpoint._port != 0:
+        return listener.description
+    kind = "tcp6" if isinstance(listener.endpoint, TCP6ServerEndpoint) else "tcp"
+    interface = listener.endpoint._interface.replace(":", "\\:")
+    return f"{kind}:{listener.port.getHost().port}:interface={interface}:backlog={listener.endpoint._backlog}"
