@@ -14,7 +14,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import Twistd, name, request, startBackend, startTwistd, temporaryFile
+from tests.support import Process, Twistd, name, request, startBackend, startTwistd, temporaryFile
 from tests.test_integration_admin import adminURL
 from txlb.health import Beat, encode
 
@@ -156,3 +156,30 @@ class WorkerConfigTests(SynchronousTestCase):
             out = self.refused(["--workers", bad, *LISTEN, "--backend", "127.0.0.1:1"])
             self.assertIn(f"twistd txlb: --workers", out)
             self.assertIn(says, out)
+
+
+class WorkersTacTests(SynchronousTestCase):
+    def test_workersTac(self):
+        """
+        tacs/workers.tac runs in two workers under twistd txlb --config
+        --workers 2; txlbctl workers lists both.
+        """
+        from tests.support import TXLB
+        from tests.test_integration_process import tacCopy
+
+        a = startBackend(self, name, "app1")
+        b = startBackend(self, name, "app2")
+        path = tacCopy(self, "workers.tac", {
+            "tcp:8080:": "tcp:0:", "tcp:8001:": "tcp:0:",
+            "127.0.0.1:8081": a.address, "127.0.0.1:8082": b.address,
+        })
+        process, address = startTwistd(self, ["txlb", "--workers", "2", "--config", path], service="web")
+        serving(process)
+        self.assertEqual({request(address).strip() for _ in range(20)}, {b"app1", b"app2"})
+        ctl = Process([TXLB[0], "-c", "import sys; from txlb.admin.ctl import main; sys.exit(main())",
+                       "--url", adminURL(process), "workers"])
+        self.assertEqual(ctl.wait(), 0, ctl.output)
+        lines = ctl.output.splitlines()
+        self.assertEqual(lines[0].split(), ["WORKER", "PID", "STATE", "RESTARTS", "ACCEPTED"])
+        self.assertEqual([l.split()[0] for l in lines[1:]], ["0", "1"])
+        self.assertTrue(all(l.split()[2] == "running" for l in lines[1:]))

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from twisted.application.service import MultiService
 from twisted.logger import Logger
 
+from txlb._dispatch import leanDispatch
 from txlb._limits import raiseFileLimit
 from txlb.errors import ConfigError
 
@@ -39,8 +40,10 @@ class LoadBalancer(MultiService):
 
     def startService(self):
         """
-        Raise the soft file descriptor limit to the hard one, then start.
+        Raise the soft file descriptor limit to the hard one, make the
+        reactor dispatch events leanly (L{txlb._dispatch}), then start.
         """
+        leanDispatch(self.reactor)
         before, after, error = self._raiseLimit()
         if error is not None:
             self.log.warn(

@@ -134,11 +134,18 @@ class Options(usage.Options):
         if count > workers.MAX_WORKERS:
             raise ConfigError(f"--workers is at most {workers.MAX_WORKERS}, not {count}")
         role = workers.workerRole()
-        if (role is not None or count > 1) and not isinstance(top, LoadBalancer):
+        if role is None and count == 1:
+            return
+        # A .tac's application holds the balancer one level down.
+        found = [top] if isinstance(top, LoadBalancer) else [
+            s for s in getattr(top, "services", ()) if isinstance(s, LoadBalancer)
+        ]
+        if len(found) != 1:
             raise ConfigError(
-                "--workers needs a .tac whose application is a txlb balancer "
+                "--workers needs a .tac whose application is one txlb balancer "
                 "(application = txlb.config.application(Balancer(...)))"
             )
+        top = found[0]
         if role is not None:
             workers.becomeWorker(top, role, top.reactor)
         elif count > 1:

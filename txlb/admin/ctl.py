@@ -23,6 +23,7 @@ COMMANDS = {
     "status": ("getStatus", [], {}),
     "config": ("getConfig", [], {}),
     "services": ("listServices", [], {}),
+    "workers": ("getWorkers", [], {}),
     "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": int}),
     "del-host": ("delHost", ["service", "group", "name"], {}),
     "del-all-hosts": ("delAllHosts", ["service", "group"], {}),
@@ -110,13 +111,26 @@ def _statusTable(status):
                     str(int(h["bytesIn"])), str(int(h["bytesOut"])),
                     f"{_when(failure['time'])} {failure['reason']}" if failure else "-",
                 ))
+    return _table(rows)
+
+
+def _table(rows):
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _workersTable(workers):
+    rows = [("WORKER", "PID", "STATE", "RESTARTS", "ACCEPTED")]
+    for w in workers:
+        rows.append((str(w["index"]), str(w["pid"] or "-"), w["state"], str(w["restarts"]), str(int(w["accepted"]))))
+    return _table(rows)
 
 
 def _human(command, result):
     if command == "status":
         return _statusTable(result)
+    if command == "workers":
+        return _workersTable(result)
     if command == "services":
         return "\n".join(result)
     if isinstance(result, (dict, list)):
