@@ -114,18 +114,30 @@ listen bench
     return port, process
 
 
-def txlb(python, backend, directory):
+def txlb(python, backend, directory, workers=1, extra=()):
+    """
+    txlb on core 0; with C{workers} > 1, on every core (the load shares
+    one of them).
+    """
     port = freePort()
     env = dict(os.environ, PYTHONPATH=ROOT)
-    log = open(os.path.join(directory, f"txlb-{os.path.basename(python)}.log"), "w")
+    path = os.path.join(directory, f"txlb-{os.path.basename(python)}-{workers}-{port}.log")
+    log = open(path, "w")
+    cores = "0" if workers == 1 else f"0-{os.cpu_count() - 1}"
     process = subprocess.Popen(
-        ["taskset", "-c", "0", python, "-c", "from twisted.scripts.twistd import run; run()",
-         "-n", "--pidfile=", "--logfile=-", "txlb",
+        ["taskset", "-c", cores, python, "-c", "from twisted.scripts.twistd import run; run()",
+         "-n", "--pidfile=", "--logfile=-", "txlb", "--workers", str(workers),
          "--listen", f"tcp:{port}:interface=127.0.0.1:backlog=4096",
-         "--backend", f"127.0.0.1:{backend}"],
+         "--backend", f"127.0.0.1:{backend}", *extra],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
     )
     waitForPort(port, process)
+    deadline = time.monotonic() + 30
+    while workers > 1 and time.monotonic() < deadline:
+        with open(path) as f:
+            if f.read().count(") is serving") >= workers - 1:
+                break
+        time.sleep(0.1)
     return port, process
 
 
@@ -261,6 +273,7 @@ def main(argv=None):
     parser.add_argument("--idle", type=int, default=5000, help="idle connections held")
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
     args = parser.parse_args(argv)
     if args.short:
         args.repeat, args.duration, args.idle = 1, 2, 500
@@ -278,6 +291,9 @@ def main(argv=None):
             ("txlb", lambda: txlb(sys.executable, backend.port, directory)),
         ]
         notes = []
+        if args.workers > 1:
+            starters.append((f"txlb-w{args.workers}",
+                             lambda: txlb(sys.executable, backend.port, directory, args.workers)))
         if not args.no_pypy:
             python, why = pypy()
             if python:
@@ -293,7 +309,8 @@ def main(argv=None):
         for _, kind in WORKLOADS:
             for label, port, process in targets:
                 if kind == "idle":
-                    results[label, kind] = [] if process is None else [freshIdle(dict(starters)[label], args.idle)]
+                    skip = process is None or label.startswith("txlb-w")
+                    results[label, kind] = [] if skip else [freshIdle(dict(starters)[label], args.idle)]
                 else:
                     results[label, kind] = [
                         measure(kind, port, process, args.duration, args.idle) for _ in range(args.repeat)
@@ -304,6 +321,11 @@ def main(argv=None):
         for process in reversed(processes):
             stop(process)
         shutil.rmtree(directory, ignore_errors=True)
+    scaled = results.get((f"txlb-w{args.workers}", "newconn"))
+    if scaled and results.get(("txlb", "newconn")):
+        ratio = statistics.median(scaled) / statistics.median(results["txlb", "newconn"])
+        notes.insert(0, f"Scaling: txlb --workers {args.workers} makes {ratio:.2f}x the new connections/s of one "
+                        f"worker (the workers run on all {os.cpu_count()} cores, sharing one with wrk).")
     table = render(targets, results, args)
     print()
     print(table)

@@ -80,6 +80,7 @@ def buildService(spec, reactor, clock=None, random=None):
         maxTries=spec.maxTries,
         bufferSize=spec.bufferSize,
         drainTimeout=spec.drainTimeout,
+        splice=spec.splice,
     )
     for group in spec.groups:
         pool = buildPool(group, reactor, clock, random)

@@ -242,6 +242,9 @@ class Service:
         connected to, beyond which reading from the client pauses.
     @ivar drainTimeout: seconds open connections may finish in after a
         stop (SIGTERM) before they are aborted.
+    @ivar splice: move bytes inside the kernel (C{splice(2)}, Linux) once a
+        client and its host are both plain TCP; False keeps every byte on
+        Twisted's normal path.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -257,6 +260,7 @@ class Service:
         default=64 * 1024, validator=_number("bufferSize", minimum=1, integer=True)
     )
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
+    splice = attr.ib(default=True, converter=bool)
 
     @groups.validator
     def _checkGroups(self, attribute, value):

@@ -45,6 +45,7 @@ class ProxyService(MultiService):
         maxTries=DEFAULT_MAX_TRIES,
         bufferSize=DEFAULT_BUFFER_SIZE,
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
+        splice=True,
     ):
         MultiService.__init__(self)
         self.setName(name)
@@ -54,10 +55,12 @@ class ProxyService(MultiService):
         self.idleTimeout = idleTimeout
         self.maxTries = maxTries
         self.bufferSize = bufferSize
+        self.splice = splice
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
         self.accepted = 0
+        self.spliced = 0
         self.unreachable = 0
         self._unreachableLog = RateLimiter(self.clock)
         self.drainTimeout = drainTimeout

@@ -13,8 +13,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from txlb import _splice
 from txlb.address import formatAddress
 from txlb.errors import NoHostAvailable
+
+#: A read this large means bulk data: the relay tries the zero-copy path.
+SPLICE_AFTER = 16 * 1024
 
 
 def _noDelay(transport):
@@ -102,7 +106,8 @@ class BackendSide(Protocol):
 
     def dataReceived(self, data):
         client = self.client
-        client.transport.write(data)
+        if not (len(data) >= SPLICE_AFTER and client.spliceable and client._spliceWith(data, client.transport)):
+            client.transport.write(data)
         client.active = True
         self.host.bytesOut += len(data)
 
@@ -150,6 +155,8 @@ class ClientSide(Protocol):
         self.done = False
         self.active = False
         self.idleTimer = None
+        self.splice = None
+        self.spliceable = False
 
     # Client events
 
@@ -167,7 +174,8 @@ class ClientSide(Protocol):
     def dataReceived(self, data):
         backend = self.backend
         if backend is not None:
-            backend.transport.write(data)
+            if not (len(data) >= SPLICE_AFTER and self.spliceable and self._spliceWith(data, backend.transport)):
+                backend.transport.write(data)
             self.host.bytesIn += len(data)
             self.active = True
             return
@@ -276,6 +284,7 @@ class ClientSide(Protocol):
         self.pool.connectSucceeded(self.host)
         backendTransport = backend.transport
         _noDelay(backendTransport)
+        self.spliceable = self.service.splice and _splice.available()
         backendTransport.registerProducer(self.transport, True)
         self.transport.registerProducer(backendTransport, True)
         if self.pending:
@@ -287,6 +296,43 @@ class ClientSide(Protocol):
             self.pendingSize = 0
         if self.readClosed:
             backendTransport.loseWriteConnection()
+
+    def _spliceWith(self, data, sink):
+        """
+        A connection that reads full chunks is moving bulk data: when no
+        write is waiting in either transport, deliver C{data} to C{sink}
+        (a transport) directly and hand both sockets to the kernel
+        (L{txlb._splice}). True when C{data} was delivered.
+        """
+        backend = self.backend.transport
+        if self.readClosed or self.backend.readClosed or not (
+            _splice.spliceable(self.transport) and _splice.spliceable(backend)
+        ):
+            return False
+        self.spliceable = False
+        self.service.spliced += 1
+        try:
+            sent = sink.socket.send(data)
+        except OSError:
+            return False
+        if sent != len(data):
+            sink.write(data[sent:])
+            return True
+        host = self.host
+
+        def countIn(n):
+            host.bytesIn += n
+            self.active = True
+
+        def countOut(n):
+            host.bytesOut += n
+            self.active = True
+
+        backend.unregisterProducer()
+        self.transport.unregisterProducer()
+        self.splice = _splice.Splice(self.service.reactor, self.transport, backend, countIn, countOut)
+        self.splice.start()
+        return True
 
     def _backendHalfClosed(self):
         if not self.done:
@@ -321,6 +367,9 @@ class ClientSide(Protocol):
         """
         Reset the client connection and the backend connection, if any.
         """
+        if self.splice is not None:
+            self.splice.abort()
+            return
         self.transport.abortConnection()
         if self.backend is not None:
             self.backend.transport.abortConnection()

@@ -53,6 +53,7 @@ class Options(usage.Options):
     )
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
+        ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -239,6 +240,7 @@ class Options(usage.Options):
                     connectTimeout=connectTimeout,
                     idleTimeout=idleTimeout,
                     drainTimeout=drainTimeout,
+                    splice=not self["no-splice"],
                 )
             ],
             admin=adminSpecs(self),

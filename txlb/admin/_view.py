@@ -62,12 +62,14 @@ def groupCounts(proxy, pool):
 
 def serviceCounts(proxy):
     """
-    A service's C{accepted} and C{unreachable}, over every worker.
+    A service's C{accepted}, C{unreachable} and C{spliced}, over every
+    worker.
     """
     others = _others(proxy)
     return {
         "accepted": proxy.accepted + others.get("accepted", 0),
         "unreachable": proxy.unreachable + others.get("unreachable", 0),
+        "spliced": proxy.spliced + others.get("spliced", 0),
     }
 
 
@@ -141,6 +143,7 @@ def serviceStatus(proxy):
         "enabledGroup": proxy.enabledGroup or "",
         "accepted": number(counts["accepted"]),
         "unreachable": number(counts["unreachable"]),
+        "spliced": number(counts["spliced"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }
 

@@ -1,0 +1,162 @@
+"""
+The two data paths, held to the same promises: Twisted's normal path
+(C{--no-splice}) and the zero-copy path (C{splice(2)}, taken by connections
+that move bulk data). Each test runs against both, with a real twistd and
+real backends, and checks through the admin which path was taken.
+"""
+
+import hashlib
+import os
+import socket
+import threading
+import xmlrpc.client
+
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
+
+from tests.support import echo, replyAfterEOF, rss, startBackend, startTwistd
+from tests.test_integration_admin import adminURL
+from txlb import _splice
+
+MB = 1024 * 1024
+
+
+def pushAndCollect(address, payload):
+    """
+    Send C{payload} while reading what comes back, shut down the write
+    side, and return everything read until EOF.
+    """
+    received = []
+    with socket.create_connection(address, timeout=30) as s:
+        reader = threading.Thread(target=lambda: _drain(s, received))
+        reader.start()
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        reader.join(60)
+    return b"".join(received)
+
+
+def _drain(sock, into):
+    while True:
+        data = sock.recv(1 << 16)
+        if not data:
+            return
+        into.append(data)
+
+
+def sendThenListen(sock, server):
+    """
+    Send 4 MB, shut down the write side, then record what the client sends
+    until its EOF.
+    """
+    sock.sendall(b"s" * (4 * MB))
+    sock.shutdown(socket.SHUT_WR)
+    got = []
+    _drain(sock, got)
+    server.got = b"".join(got)
+    server.done.set()
+
+
+class _DataPath:
+    """
+    The promises of the relay; C{FLAGS} picks the path.
+    """
+
+    FLAGS = []
+    SPLICED = None
+
+    def start(self, behaviour):
+        backend = startBackend(self, behaviour)
+        self.process, address = startTwistd(self, [
+            "txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address,
+            "--admin", "tcp:0:interface=127.0.0.1", *self.FLAGS,
+        ])
+        self.rpc = xmlrpc.client.ServerProxy(adminURL(self.process))
+        return backend, address
+
+    def assertPath(self):
+        status = self.rpc.getStatus()["default"]
+        if self.SPLICED:
+            self.assertGreater(status["spliced"], 0)
+        else:
+            self.assertEqual(status["spliced"], 0)
+        hosts = status["groups"]["default"]["hosts"]
+        self.assertEqual(sum(h["open"] for h in hosts.values()), 0)
+        return hosts
+
+    def test_bulkEcho(self):
+        """
+        20 MB of random bytes come back through an echo backend identical
+        and in order; the byte counters add up.
+        """
+        _, address = self.start(echo)
+        payload = os.urandom(20 * MB)
+        got = pushAndCollect(address, payload)
+        self.assertEqual(len(got), len(payload))
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(payload).digest())
+        (host,) = self.assertPath().values()
+        self.assertEqual((host["bytesIn"], host["bytesOut"]), (20.0 * MB, 20.0 * MB))
+
+    def test_clientHalfClose(self):
+        """
+        A client that sends 8 MB and shuts down its write side still gets
+        the backend's answer, sent after the backend saw the end.
+        """
+        _, address = self.start(replyAfterEOF)
+        got = pushAndCollect(address, b"c" * (8 * MB))
+        self.assertEqual(got, b"got %d bytes" % (8 * MB))
+        self.assertPath()
+
+    def test_backendHalfClose(self):
+        """
+        A backend that sends 4 MB and shuts down its write side still gets
+        what the client sends after that.
+        """
+        backend, address = self.start(sendThenListen)
+        backend.server.done = threading.Event()
+        with socket.create_connection(address, timeout=30) as s:
+            got = []
+            _drain(s, got)
+            self.assertEqual(len(b"".join(got)), 4 * MB)
+            s.sendall(b"after your end")
+            s.shutdown(socket.SHUT_WR)
+            self.assertTrue(backend.server.done.wait(30))
+        self.assertEqual(backend.server.got, b"after your end")
+        self.assertPath()
+
+    def test_slowReaderBounded(self):
+        """
+        A client that writes to an echo backend and never reads stops
+        being read from once every buffer is full: txlb's memory grows by
+        less than 8 MB while the client tries to push 200 MB.
+        """
+        _, address = self.start(echo)
+        pushAndCollect(address, os.urandom(MB))
+        before = rss(self.process.popen.pid)
+        chunk = b"x" * 65536
+        sent = 0
+        with socket.create_connection(address) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.settimeout(2.0)
+            try:
+                while sent < 200 * MB:
+                    sent += s.send(chunk)
+            except socket.timeout:
+                # Nothing more was taken for 2 s: every buffer is full.
+                pass
+            grown = rss(self.process.popen.pid) - before
+        self.assertLess(sent, 200 * MB, "200 MB swallowed: no backpressure")
+        self.assertLess(grown, 8 * MB, f"txlb grew by {grown} bytes")
+
+
+class NormalPathTests(_DataPath, SynchronousTestCase):
+    FLAGS = ["--no-splice"]
+    SPLICED = False
+
+
+class SplicePathTests(_DataPath, SynchronousTestCase):
+    FLAGS = []
+    SPLICED = True
+
+    def setUp(self):
+        if not _splice.available():
+            raise SkipTest("splice(2) needs Linux and Python 3.10 or later")
