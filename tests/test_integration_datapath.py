@@ -148,6 +148,47 @@ class _DataPath:
         self.assertLess(grown, 8 * MB, f"txlb grew by {grown} bytes")
 
 
+class TLSListenerTests(SynchronousTestCase):
+    def test_neverSpliced(self):
+        """
+        A TLS listener's connections stay on the normal path (the kernel
+        would bypass TLS): 8 MB echoed over TLS come back identical.
+        """
+        import ssl
+
+        from tests.support import selfSigned
+
+        keyPath, certPath = selfSigned(self)
+        backend = startBackend(self, echo)
+        process, address = startTwistd(self, [
+            "txlb", "--listen", f"ssl:0:privateKey={keyPath}:certKey={certPath}:interface=127.0.0.1",
+            "--backend", backend.address, "--admin", "tcp:0:interface=127.0.0.1",
+        ])
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        payload = os.urandom(8 * MB)
+        with context.wrap_socket(socket.create_connection(address, timeout=30)) as s:
+            got = []
+
+            def read():
+                while True:
+                    data = s.recv(1 << 16)
+                    if not data:
+                        return
+                    got.append(data)
+                    if sum(map(len, got)) == len(payload):
+                        return
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            s.sendall(payload)
+            reader.join(60)
+        self.assertEqual(hashlib.sha256(b"".join(got)).digest(), hashlib.sha256(payload).digest())
+        rpc = xmlrpc.client.ServerProxy(adminURL(process))
+        self.assertEqual(rpc.getStatus()["default"]["spliced"], 0)
+
+
 class NormalPathTests(_DataPath, SynchronousTestCase):
     FLAGS = ["--no-splice"]
     SPLICED = False

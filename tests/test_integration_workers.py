@@ -84,6 +84,23 @@ class WorkerTests(SynchronousTestCase):
         self.assertEqual({request(self.address) for _ in range(40)}, {b"B\n"})
         self.assertEqual(self.rpc.getWorkers()[1]["restarts"], 1)
 
+    def test_newServiceOnPortZero(self):
+        """
+        newService on port 0 binds in worker 0, and every other worker
+        shares the port the OS gave it.
+        """
+        self.assertTrue(self.rpc.newService("extra", "tcp:0:interface=127.0.0.1"))
+        self.assertTrue(self.rpc.addHost("extra", "default", "b", self.b.address))
+        (listening,) = self.rpc.getStatus()["extra"]["listeners"]
+        host, _, port = listening.rpartition(":")
+        before = [w["accepted"] for w in self.rpc.getWorkers()]
+        self.assertEqual({request((host, int(port))) for _ in range(60)}, {b"B\n"})
+        after = [w["accepted"] for w in self.rpc.getWorkers()]
+        self.assertEqual(sum(after) - sum(before), 60)
+        self.assertGreater(after[1], before[1])
+        self.assertEqual(self.rpc.getStatus()["extra"]["accepted"], 60)
+        self.assertEqual([w["refused"] for w in self.rpc.getWorkers()], [0, 0])
+
     def test_refusedChangeChangesNothing(self):
         """
         A call worker 0 refuses is a Fault and reaches no other worker.
@@ -180,6 +197,6 @@ class WorkersTacTests(SynchronousTestCase):
                        "--url", adminURL(process), "workers"])
         self.assertEqual(ctl.wait(), 0, ctl.output)
         lines = ctl.output.splitlines()
-        self.assertEqual(lines[0].split(), ["WORKER", "PID", "STATE", "RESTARTS", "ACCEPTED"])
+        self.assertEqual(lines[0].split(), ["WORKER", "PID", "STATE", "RESTARTS", "REFUSED", "ACCEPTED"])
         self.assertEqual([l.split()[0] for l in lines[1:]], ["0", "1"])
         self.assertTrue(all(l.split()[2] == "running" for l in lines[1:]))

@@ -21,6 +21,7 @@ import os
 import socket
 import sys
 
+from twisted.internet import tcp
 from twisted.internet.interfaces import IReadWriteDescriptor
 from zope.interface import implementer
 
@@ -56,17 +57,18 @@ def available():
 
 def spliceable(transport):
     """
-    True when C{transport} is a plain TCP connection (no TLS, no buffered
-    writes): its socket can be handed over.
+    True when C{transport} is Twisted's own plain TCP connection with no
+    write waiting: its socket can be handed over. A TLS connection (whose
+    wrapper forwards attributes to the TCP transport beneath it), a UNIX
+    socket or anything else never is.
     """
-    sock = getattr(transport, "socket", None)
-    if not isinstance(sock, socket.socket) or sock.family not in (socket.AF_INET, socket.AF_INET6):
+    if not isinstance(transport, tcp.Connection) or transport.TLS:
         return False
-    if getattr(transport, "TLS", False) or getattr(transport, "_tlsConnection", None) is not None:
+    if transport.socket.family not in (socket.AF_INET, socket.AF_INET6):
         return False
-    if getattr(transport, "dataBuffer", b"") or getattr(transport, "_tempDataBuffer", None):
+    if transport.dataBuffer or transport._tempDataBuffer:
         return False
-    return not getattr(transport, "disconnecting", False) and not getattr(transport, "disconnected", False)
+    return not transport.disconnecting and not transport.disconnected
 
 
 @implementer(IReadWriteDescriptor)

@@ -76,7 +76,8 @@ class AdminAPI:
 
     def getWorkers(self):
         accepted = sum(p.accepted for p in self.balancer.proxies.values())
-        return [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "accepted": accepted}]
+        return [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "refused": 0,
+                 "accepted": accepted}]
 
     # Hosts
 

@@ -21,7 +21,7 @@ METHODS = {
                   "and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
     "getWorkers": ((), A, False,
-                   "The worker processes (--workers): index, pid, state, restarts, accepted."),
+                   "The worker processes (--workers): index, pid, state, restarts, refused, accepted."),
     "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", I)), "boolean", True,
                 "Add a host (address HOST:PORT, [IPv6]:PORT or an endpoint string; weight 1 by default)."),
     "delHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,

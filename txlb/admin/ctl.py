@@ -120,9 +120,10 @@ def _table(rows):
 
 
 def _workersTable(workers):
-    rows = [("WORKER", "PID", "STATE", "RESTARTS", "ACCEPTED")]
+    rows = [("WORKER", "PID", "STATE", "RESTARTS", "REFUSED", "ACCEPTED")]
     for w in workers:
-        rows.append((str(w["index"]), str(w["pid"] or "-"), w["state"], str(w["restarts"]), str(int(w["accepted"]))))
+        rows.append((str(w["index"]), str(w["pid"] or "-"), w["state"], str(w["restarts"]),
+                     str(w.get("refused", 0)), str(int(w["accepted"]))))
     return _table(rows)
 
 

@@ -44,8 +44,8 @@ class WorkerAdminAPI:
             return args
         # The other workers bind the port worker 0 got, also for port 0.
         service = args[0]
-        listen = [_concrete(l) for l in self.api.balancer.proxies[service].listeners]
-        return (service, listen)
+        (listener,) = self.api.balancer.proxies[service].listeners
+        return (service, _concrete(listener))
 
     def getStatus(self):
         d = self.workers.refresh()

@@ -67,6 +67,7 @@ class _Worker:
         self.status = {}
         self.exited = []
         self.told = False
+        self.refused = 0
 
 
 class _Output(ProcessProtocol):
@@ -295,6 +296,7 @@ class WorkerSet(Service):
 
     def _refused(self, reason, worker, method):
         if worker.state != "stopped" and not self.stopping:
+            worker.refused += 1
             self.log.error(
                 "worker {index}: {why}", index=worker.index, why=reason.getErrorMessage()
             )
@@ -408,13 +410,15 @@ class WorkerSet(Service):
 
         @param accepted: how many clients worker 0 accepted.
         """
-        rows = [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "accepted": accepted}]
+        rows = [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "refused": 0,
+                 "accepted": accepted}]
         for worker in self.workers:
             rows.append({
                 "index": worker.index,
                 "pid": worker.pid if worker.process is not None else 0,
                 "state": worker.state,
                 "restarts": worker.restarts,
+                "refused": worker.refused,
                 "accepted": sum(s.get("accepted", 0) for s in worker.status.values()),
             })
         return rows
