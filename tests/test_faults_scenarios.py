@@ -36,6 +36,14 @@ class IntegrityTests(ScenarioMixin, SynchronousTestCase):
         self.assertEqual(outcome.bytesLost, 0)
         self.assertEqual(outcome.failed, 0)
 
+    def test_killsLoseNothingOnNormalPath(self):
+        """
+        The same with every byte on Twisted's normal path (--no-splice).
+        """
+        outcome = self.assertKept(integrity.normal())
+        self.assertEqual(outcome.bytesLost, 0)
+        self.assertEqual(outcome.failed, 0)
+
     def test_midStream(self):
         """
         The streams of a killed backend close within a second; the others

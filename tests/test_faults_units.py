@@ -350,7 +350,7 @@ class ReportTests(SynchronousTestCase):
 
     def test_rst(self):
         """
-        The page has a row per outcome, the pending scenarios, and the
+        The page has a row per outcome, the pending scenarios (if any), and the
         command that made it.
         """
         outcomes = [

@@ -1,6 +1,7 @@
 """
 txlb as a user runs it: the example .tac files, the demo, bad input, a
-clean stop on SIGTERM, and bounded memory with a client that never reads.
+clean stop on SIGTERM (bounded memory with a client that never reads is in
+test_integration_datapath, for both data paths).
 """
 
 import os
@@ -15,10 +16,8 @@ from tests.support import (
     TXLB,
     Process,
     Twistd,
-    echo,
     name,
     request,
-    rss,
     startBackend,
     startTwistd,
     temporaryFile,
@@ -160,31 +159,3 @@ class CheckCommandTests(SynchronousTestCase):
         self.assertEqual(process.wait(), 0)
         self.assertIn("service web: listens on tcp:8080:interface=127.0.0.1", process.output)
         self.assertIn("host app2: 127.0.0.1:8082 weight=1", process.output)
-
-
-class MemoryTests(SynchronousTestCase):
-    def test_nonReadingClient(self):
-        """
-        A client that writes 50 MB to an echo backend and reads nothing does
-        not grow txlb's memory by more than a few MB: backpressure pauses
-        each side in turn.
-        """
-        backend = startBackend(self, echo)
-        process, address = startTwistd(
-            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address]
-        )
-        request(address, b"warm up" * 1000)
-        before = rss(process.popen.pid)
-        chunk = b"x" * 65536
-        sent = 0
-        with socket.create_connection(address) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-            s.settimeout(2.0)
-            try:
-                while sent < 50 * 1024 * 1024:
-                    sent += s.send(chunk)
-            except socket.timeout:
-                pass
-            grown = rss(process.popen.pid) - before
-        self.assertLess(sent, 50 * 1024 * 1024, "every buffer swallowed 50 MB: no backpressure")
-        self.assertLess(grown, 8 * 1024 * 1024, f"txlb grew by {grown} bytes")

@@ -2,7 +2,6 @@
 The quick start, run as a user would: a real twistd process, real backends.
 """
 
-import hashlib
 import os
 import socket
 
@@ -36,42 +35,6 @@ class RotationTests(SynchronousTestCase):
                    "--backend", deadAddress(), "--backend", live.address]
         )
         self.assertEqual([request(address).strip() for _ in range(6)], [b"live"] * 6)
-
-    def test_bulkEcho(self):
-        """
-        10 MB echoed through txlb comes back byte-identical.
-        """
-        from tests.support import echo
-
-        backend = startBackend(self, echo)
-        _, address = startTwistd(
-            self, ["txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address]
-        )
-        payload = os.urandom(10 * 1024 * 1024)
-        with socket.create_connection(address, timeout=30) as s:
-            received = []
-            s.setblocking(True)
-            sent = 0
-            # Interleave sending and receiving so neither buffer deadlocks.
-            s.settimeout(30)
-            import threading
-
-            def reader():
-                while True:
-                    data = s.recv(1 << 16)
-                    if not data:
-                        return
-                    received.append(data)
-
-            t = threading.Thread(target=reader)
-            t.start()
-            while sent < len(payload):
-                sent += s.send(payload[sent : sent + (1 << 16)])
-            s.shutdown(socket.SHUT_WR)
-            t.join(60)
-        got = b"".join(received)
-        self.assertEqual(len(got), len(payload))
-        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(payload).digest())
 
     def test_halfClose(self):
         """

@@ -171,7 +171,7 @@ class WorkerConfigTests(SynchronousTestCase):
         """
         for bad, says in (("0", "at least 1"), ("two", "at least 1"), ("65", "at most 64")):
             out = self.refused(["--workers", bad, *LISTEN, "--backend", "127.0.0.1:1"])
-            self.assertIn(f"twistd txlb: --workers", out)
+            self.assertIn("twistd txlb: --workers", out)
             self.assertIn(says, out)
 
 

@@ -135,7 +135,6 @@ class Splice:
         self.reactor = reactor
         self.clientEnd = _End(self, client)
         self.backendEnd = _End(self, backend)
-        self.directions = ()
         self.directions = (
             _Direction(self.clientEnd, self.backendEnd, countIn),
             _Direction(self.backendEnd, self.clientEnd, countOut),

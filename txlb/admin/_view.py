@@ -62,11 +62,12 @@ def groupCounts(proxy, pool):
 
 def serviceCounts(proxy):
     """
-    A service's C{accepted}, C{unreachable} and C{spliced}, over every
-    worker.
+    A service's C{accepted}, C{unreachable}, C{spliced} and C{clients}
+    (connected now), over every worker.
     """
     others = _others(proxy)
     return {
+        "clients": len(proxy.clients) + others.get("clients", 0),
         "accepted": proxy.accepted + others.get("accepted", 0),
         "unreachable": proxy.unreachable + others.get("unreachable", 0),
         "spliced": proxy.spliced + others.get("spliced", 0),
@@ -144,6 +145,7 @@ def serviceStatus(proxy):
         "accepted": number(counts["accepted"]),
         "unreachable": number(counts["unreachable"]),
         "spliced": number(counts["spliced"]),
+        "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }
 

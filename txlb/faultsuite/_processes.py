@@ -1,17 +1,16 @@
 """
 The real processes a scenario runs: a C{twistd txlb}, backend processes,
-the in-process balancer harness; and what is read from them (RSS, open
+one with its admin; and what is read from them (RSS, open
 descriptors).
 
 This builds on C{tests/support.py} (run the suite from a checkout).
 """
 
-import json
 import os
 import re
 import signal
-import socket
 import sys
+import xmlrpc.client
 
 from tests.support import TWISTD, Process, Twistd, rss
 from txlb.faultsuite._clients import settle
@@ -117,29 +116,27 @@ class BackendProcess:
         self.process.wait()
 
 
-class Harness(Process):
+class AdminBalancer:
     """
-    L{txlb.faultsuite.inprocess}: a balancer built with
-    L{txlb.builder.build} in a process whose counters can be asked for.
+    A real C{twistd txlb} with its admin on loopback: the suite reads its
+    counters the way users do, through C{getStatus}.
     """
 
     def __init__(self, stack, backends, *flags):
-        argv = [sys.executable, "-m", "txlb.faultsuite.inprocess"] + list(flags)
-        argv += [b.address for b in backends]
-        Process.__init__(self, argv)
-        stack.callback(self.stop)
-        self.address = listening(self)
+        args = quickStart(backends, *flags, "--admin", "tcp:0:interface=127.0.0.1")
+        self.process, self.address = startBalancer(stack, args)
+        self.popen = self.process.popen
+        host, port = listening(self.process, "admin")
+        self.url = f"http://{host}:{port}/RPC2"
 
     def counters(self):
         """
-        The balancer's counters now (see L{txlb.faultsuite.inprocess.counters}),
-        for the service C{default}.
+        C{getStatus()} of the service C{default}.
         """
-        port = int(self.waitFor(r"control on (\d+)")[0].group(1))
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"counters\n")
-            reply = s.makefile("rb").readline()
-        return json.loads(reply)["default"]
+        # A connection of its own, closed at once: it must not count as a
+        # descriptor txlb still holds.
+        with xmlrpc.client.ServerProxy(self.url) as rpc:
+            return rpc.getStatus()["default"]
 
 
 def lines(process, pattern):

@@ -49,6 +49,7 @@ class Pending:
 SCENARIOS = [
     Scenario(descriptors.IDLE, descriptors.idle),
     Scenario(integrity.NAME, integrity.run),
+    Scenario(integrity.NORMAL, integrity.normal),
     Scenario(midstream.NAME, midstream.run),
     Scenario(timeouts.SILENT, timeouts.silent),
     Scenario(timeouts.BACKLOG, timeouts.backlog),
@@ -65,11 +66,4 @@ SCENARIOS = [
     Scenario(soak.NAME, soak.run),
 ]
 
-PENDING = [
-    Pending(
-        "counters through the admin",
-        "the flapping and garbage rows read their counters from the admin of a real "
-        "twistd instead of the in-process harness",
-        "a follow-up: the admin exists now",
-    ),
-]
+PENDING = []

@@ -48,8 +48,8 @@ def rst(outcomes, pending, long, seconds):
         "=" * len(title),
         "",
         "txlb's promises for when things go wrong are checked by a suite of real",
-        "processes on 127.0.0.1: a real ``twistd txlb`` (or, where counters must be read,",
-        "a balancer built with ``txlb.builder.build`` in a harness process), real backend",
+        "processes on 127.0.0.1: a real ``twistd txlb`` (whose counters, where a row",
+        "checks them, are read through its admin's ``getStatus``), real backend",
         "processes that are killed, stalled and flapped, and real client sockets.",
         "Each scenario is also a test (``tests/test_faults_*.py``).",
         "",
@@ -63,7 +63,7 @@ def rst(outcomes, pending, long, seconds):
         "``python -m txlb.faultsuite --long`` runs the long variant (at least 1 GiB and",
         "100 kills, ten times the clients elsewhere, a one-hour soak).",
         "",
-        "RSS and descriptors are txlb's (or the harness's), before the scenario's load",
+        "RSS and descriptors are txlb's, before the scenario's load",
         "and after it ended and its connections closed, unless the row says otherwise.",
         "",
     ]
@@ -73,20 +73,21 @@ def rst(outcomes, pending, long, seconds):
         [o.cells() for o in outcomes],
         "10 22 26 6 6 10 8 12",
     )
-    lines += [
-        "Still to come",
-        "-------------",
-        "",
-        "These scenarios wait for parts of txlb being built beside this suite;",
-        "each becomes a row above when its part lands.",
-        "",
-    ]
-    lines += _listTable(
-        "Pending scenarios",
-        ["scenario", "plan", "needs"],
-        [[p.name, p.plan, p.needs] for p in pending],
-        "20 60 20",
-    )
+    if pending:
+        lines += [
+            "Still to come",
+            "-------------",
+            "",
+            "These scenarios wait for parts of txlb being built beside this suite;",
+            "each becomes a row above when its part lands.",
+            "",
+        ]
+        lines += _listTable(
+            "Pending scenarios",
+            ["scenario", "plan", "needs"],
+            [[p.name, p.plan, p.needs] for p in pending],
+            "20 60 20",
+        )
     return "\n".join(lines)
 
 

@@ -1,9 +1,8 @@
 """
-Accounting under abuse, read from the in-process harness (a balancer
-built with L{txlb.builder.build}; the admin will expose the same counters):
-a backend flapping up and down under load, and clients that send garbage,
-connect and close at once, or send and reset. Afterwards every open
-counter must be exactly 0 and the totals must add up.
+Accounting under abuse, read through the admin of a real twistd (as users
+read it): a backend flapping up and down under load, and clients that send
+garbage, connect and close at once, or send and reset. Afterwards every
+open counter must be exactly 0 and the totals must add up.
 """
 
 import os
@@ -16,7 +15,7 @@ from contextlib import ExitStack
 
 from txlb.faultsuite._clients import reset, settle, transfer
 from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, Harness, afterwards, usage
+from txlb.faultsuite._processes import AdminBalancer, BackendProcess, afterwards, usage
 
 FLAPPING = "flapping backend under load"
 GARBAGE = "garbage, instant close, send-and-reset clients"
@@ -61,22 +60,22 @@ def flapping(long=False):
     with ExitStack() as stack:
         flap = BackendProcess(stack, "flap", "--period", "0.3")
         steady = BackendProcess(stack, "echo")
-        harness = Harness(stack, [flap, steady], "--connect-timeout", "1")
-        before = usage(harness)
+        balancer = AdminBalancer(stack, [flap, steady], "--connect-timeout", "1")
+        before = usage(balancer)
         deadline = time.monotonic() + seconds
 
         def worker(_):
             mine = []
             while time.monotonic() < deadline:
-                mine.append(transfer(harness.address, payload, timeout=10))
+                mine.append(transfer(balancer.address, payload, timeout=10))
                 # Paced, so that TIME_WAIT sockets do not use up local ports.
                 time.sleep(0.02)
             return mine
 
         with ThreadPoolExecutor(8) as executor:
             results = [r for rs in executor.map(worker, range(8)) for r in rs]
-        counters = settle(harness.counters, lambda c: _open(c) == 0)
-        after = afterwards(harness, before)
+        counters = settle(balancer.counters, lambda c: _open(c) == 0)
+        after = afterwards(balancer, before)
     intact = sum(r.error is None and r.received == payload for r in results)
     cut = sum(r.received == payload[: len(r.received)] and r.error != "hung" for r in results)
     corrupt = len(results) - cut
@@ -128,20 +127,20 @@ def garbage(long=False, seed=None):
         live = BackendProcess(stack, "echo")
         dead = BackendProcess(stack, "echo")
         dead.kill()
-        harness = Harness(stack, [live, dead], "--connect-timeout", "1")
-        before = usage(harness)
+        balancer = AdminBalancer(stack, [live, dead], "--connect-timeout", "1")
+        before = usage(balancer)
         lock = threading.Lock()
 
         def one(kind):
             with lock:
                 seed = rng.random()
-            return kind, _garbageClient(harness.address, random.Random(seed), kind)
+            return kind, _garbageClient(balancer.address, random.Random(seed), kind)
 
         with ThreadPoolExecutor(16) as executor:
             results = list(executor.map(one, kinds))
-        counters = settle(harness.counters, lambda c: _open(c) == 0)
-        after = afterwards(harness, before)
-        alive = harness.popen.poll() is None
+        counters = settle(balancer.counters, lambda c: _open(c) == 0)
+        after = afterwards(balancer, before)
+        alive = balancer.popen.poll() is None
     echoes = [ok for kind, ok in results if kind == "echo"]
     problems = []
     attempts, failures = _checkCounters(problems, counters, count)

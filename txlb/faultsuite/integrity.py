@@ -20,6 +20,8 @@ from txlb.faultsuite._outcome import Outcome, check, checkReleased
 from txlb.faultsuite._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
 
 NAME = "integrity under backend kills"
+#: The same on Twisted's normal path only (no splice(2)).
+NORMAL = "integrity under backend kills, --no-splice"
 
 
 def _oneClient(address, payload):
@@ -29,10 +31,18 @@ def _oneClient(address, payload):
     return len(payload), result, intact
 
 
-def run(long=False, seed=None):
+def normal(long=False, seed=None):
+    """
+    L{run} with every byte on Twisted's normal path (C{--no-splice}).
+    """
+    return run(long, seed, flags=("--no-splice",), name=NORMAL)
+
+
+def run(long=False, seed=None, flags=(), name=NAME):
     """
     Run the scenario: at least 64 MiB and 10 kills, or with C{long} 1 GiB
-    and 100 (clients keep going until both are reached).
+    and 100 (clients keep going until both are reached). Large transfers
+    move to the zero-copy path unless C{flags} say C{--no-splice}.
     """
     total = (1024 if long else 64) * 1048576
     kills = 100 if long else 10
@@ -41,7 +51,7 @@ def run(long=False, seed=None):
     pool = os.urandom(8 * 1048576)
     with ExitStack() as stack:
         backends = [BackendProcess(stack, "echo") for _ in range(3)]
-        process, address = startBalancer(stack, quickStart(backends, "--connect-timeout", "2"))
+        process, address = startBalancer(stack, quickStart(backends, "--connect-timeout", "2", *flags))
         before = usage(process)
         stop = threading.Event()
 
@@ -94,7 +104,7 @@ def run(long=False, seed=None):
     check(problems, not tracebacks, f"txlb logged {tracebacks} tracebacks")
     checkReleased(problems, before, after)
     return Outcome(
-        NAME,
+        name,
         f"{len(results)} connections from {clients} clients, {pushed / 1048576:.0f} MiB "
         f"echoed over 3 backends, {done} kills with restarts, {duration:.0f} s",
         f"{complete} byte-identical, {cut} cut visibly (exact prefix) by a kill, "

@@ -40,7 +40,7 @@ STOP_GRACE = 10.0
 _SUMMED = {
     "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
     "group": ("waiting", "queued", "refused"),
-    "service": ("accepted", "unreachable", "spliced"),
+    "service": ("accepted", "unreachable", "spliced", "clients"),
 }
 # twistd --logfile=- starts each line with a timestamp worker 0's own log
 # adds again.
