@@ -7,7 +7,7 @@ import socket
 
 from twisted.internet import tcp
 from twisted.internet.testing import StringTransport
-from twisted.protocols.tls import TLSMemoryBIOProtocol
+from twisted.protocols.policies import ProtocolWrapper
 from twisted.trial.unittest import SynchronousTestCase
 
 from txlb import _splice
@@ -66,9 +66,10 @@ class SpliceableTests(SynchronousTestCase):
         unix = self.transport(socket.AF_UNIX)
         startedTLS = self.transport()
         startedTLS.TLS = True
-        # What an ssl: listener gives the relay: a wrapper that forwards
-        # attributes to the TCP transport beneath it.
-        wrapped = TLSMemoryBIOProtocol.__new__(TLSMemoryBIOProtocol)
+        # What an ssl: listener gives the relay: a TLSMemoryBIOProtocol, a
+        # ProtocolWrapper that forwards attributes to the TCP transport
+        # beneath it.
+        wrapped = ProtocolWrapper.__new__(ProtocolWrapper)
         wrapped.transport = self.transport()
         self.assertTrue(_splice.spliceable(wrapped.transport))
         self.assertFalse(_splice.spliceable(wrapped))
