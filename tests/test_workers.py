@@ -4,6 +4,8 @@ the parent watch, summing the workers' counters, and worker 0's admin.
 """
 
 import json
+import os
+import shutil
 import socket
 
 from twisted.internet import defer, reactor
@@ -217,3 +219,104 @@ class OptionsTests(SynchronousTestCase):
         self.assertNotIn("--connect-timeout", arguments)
         workers = options.service.workers
         self.assertEqual((workers.count, workers.argv[-len(arguments):]), (3, arguments))
+
+
+class _Process:
+    """
+    What the worker set keeps of a spawned worker.
+    """
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.signals = []
+
+    def signalProcess(self, name):
+        self.signals.append(name)
+
+
+class _Spawner(MemoryReactorClock):
+    """
+    A memory reactor that records spawned processes.
+    """
+
+    def __init__(self):
+        MemoryReactorClock.__init__(self)
+        self.spawned = []
+
+    def spawnProcess(self, protocol, executable, args, env=None, childFDs=None, **kw):
+        process = _Process(1000 + len(self.spawned))
+        protocol.makeConnection(process)
+        self.spawned.append((protocol, executable, args, env, process))
+        return process
+
+
+class SupervisionTests(SynchronousTestCase):
+    def setUp(self):
+        from twisted.internet.error import ProcessTerminated
+
+        self.Terminated = ProcessTerminated
+        self.reactor = _Spawner()
+        self.top = _balancer(self.reactor)
+        self.workers = WorkerSet(self.top, 3, ["python", "-c", "worker"], self.reactor, environ={})
+        self.workers.startService()
+        self.addCleanup(shutil.rmtree, self.workers.directory, True)
+        self.reactor.run()
+
+    def exit(self, index, **how):
+        protocol, _, _, _, process = [s for s in self.reactor.spawned if s[0].worker.index == index][-1]
+        from twisted.python.failure import Failure
+
+        protocol.processEnded(Failure(self.Terminated(**how)))
+
+    def test_spawnsWithSetup(self):
+        """
+        Two more workers start, each told its index, worker 0's pid, its
+        control socket and the ports worker 0 bound.
+        """
+        self.assertEqual(len(self.reactor.spawned), 2)
+        _, executable, args, env, _ = self.reactor.spawned[0]
+        self.assertEqual((executable, args), ("python", ["python", "-c", "worker"]))
+        role = WorkerRole.fromEnvironment(env["TXLB_WORKER"])
+        self.assertEqual(role.index, 1)
+        self.assertEqual(role.parent, os.getpid())
+        self.assertTrue(role.control.endswith("worker-1.sock"))
+        self.assertEqual([w.state for w in self.workers.workers], ["starting", "starting"])
+
+    def test_restartBackOff(self):
+        """
+        A worker that keeps dying is started again after 1, 2, 4 ... s;
+        one that ran 30 s starts over from 1 s.
+        """
+        delays = []
+        for _ in range(3):
+            self.exit(1, exitCode=1)
+            before = len(self.reactor.spawned)
+            waited = 0
+            while len(self.reactor.spawned) == before:
+                self.reactor.advance(0.5)
+                waited += 0.5
+            delays.append(waited)
+        self.assertEqual(delays, [1.0, 2.0, 4.0])
+        self.reactor.advance(30)
+        self.exit(1, exitCode=1)
+        before = len(self.reactor.spawned)
+        self.reactor.advance(1.0)
+        self.assertEqual(len(self.reactor.spawned), before + 1)
+        self.assertEqual(self.workers.workers[0].restarts, 4)
+
+    def test_stopSignalsAndWaits(self):
+        """
+        Stopping sends SIGTERM to every worker and waits for them to exit;
+        one still running after the drain time and the grace is killed.
+        """
+        stopped = self.workers.stopService()
+        processes = [s[4] for s in self.reactor.spawned]
+        self.assertEqual([p.signals for p in processes], [["TERM"], ["TERM"]])
+        self.assertNoResult(stopped)
+        self.exit(1, signal=15)
+        self.assertNoResult(stopped)
+        self.reactor.advance(10 + 10)
+        self.assertEqual(processes[1].signals, ["TERM", "KILL"])
+        self.exit(2, signal=9)
+        self.successResultOf(stopped)
+        self.assertEqual(len(self.reactor.spawned), 2, "nothing was started again")
