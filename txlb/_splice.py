@@ -197,20 +197,14 @@ class Splice:
                 self.close()
 
     def _read(self, end, on):
-        if on and not end.reading:
-            end.reading = True
-            self.reactor.addReader(end)
-        elif not on and end.reading:
-            end.reading = False
-            self.reactor.removeReader(end)
+        if on != end.reading:
+            end.reading = on
+            (self.reactor.addReader if on else self.reactor.removeReader)(end)
 
     def _write(self, end, on):
-        if on and not end.writing:
-            end.writing = True
-            self.reactor.addWriter(end)
-        elif not on and end.writing:
-            end.writing = False
-            self.reactor.removeWriter(end)
+        if on != end.writing:
+            end.writing = on
+            (self.reactor.addWriter if on else self.reactor.removeWriter)(end)
 
     # Ending
 
