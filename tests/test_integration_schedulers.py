@@ -17,6 +17,7 @@ from tests.support import (
     request,
     startBackend,
     startTwistd,
+    temporaryFile,
 )
 
 LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"]
@@ -90,9 +91,14 @@ class LeastConnectionsTests(SynchronousTestCase):
 class HashingTests(SynchronousTestCase):
     def spread(self, scheduler):
         hosts = backends(self, name, "A", "B", "C")
-        _, address = startTwistd(
-            self, ["txlb", *LISTEN, "--scheduler", scheduler, *flags(*[(h.address, "") for h in hosts])]
-        )
+        # Hosts named A, B, C (not by their ports, which the OS picks): the
+        # table, and so the spread of the 200 addresses, is the same every run.
+        tac = temporaryFile(self, (
+            "from txlb.config import Balancer, Group, Host, Service, application\n"
+            "application = application(Balancer(services=[Service('default', "
+            "listen=['tcp:0:interface=127.0.0.1'], groups=[Group('default', scheduler=%r, hosts=[%s])])]))\n"
+        ) % (scheduler, ", ".join(f"Host({h.name!r}, {h.address!r})" for h in hosts)))
+        _, address = startTwistd(self, ["txlb", "--config", tac])
         for source in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
             self.assertEqual(len({request(address, source=source) for _ in range(4)}), 1)
         counts = Counter(request(address, source=f"127.0.{i // 250}.{i % 250 + 1}").strip() for i in range(200))
