@@ -29,7 +29,7 @@ from txlb.workers import (
     listenShared,
     tcpAddress,
 )
-from txlb.workers._set import _exitReason
+from txlb.workers._process import Output, exitReason
 
 
 class SharedPortTests(SynchronousTestCase):
@@ -153,8 +153,28 @@ class SummingTests(SynchronousTestCase):
         """
         from twisted.internet.error import ProcessTerminated
 
-        self.assertEqual(_exitReason(ProcessTerminated(signal=9)), "killed by SIGKILL")
-        self.assertEqual(_exitReason(ProcessTerminated(exitCode=3)), "status 3")
+        self.assertEqual(exitReason(ProcessTerminated(signal=9)), "killed by SIGKILL")
+        self.assertEqual(exitReason(ProcessTerminated(exitCode=3)), "status 3")
+
+    def test_outputLines(self):
+        """
+        A worker's standard output and error are cut into lines each on
+        its own, without twistd's timestamp; a last partial line is said
+        when the worker exits.
+        """
+        from twisted.internet.error import ProcessDone
+        from twisted.python.failure import Failure
+
+        said, exited = [], []
+        output = Output("w1", lambda w, line: said.append((w, line)), lambda *a: exited.append(a))
+        output.childDataReceived(1, b"2026-11-25T04:00:00+0000 [txlb#info] serv")
+        output.childDataReceived(2, b"Traceback (most rec")
+        output.childDataReceived(1, b"ing\n\n")
+        output.childDataReceived(2, b"ent call last)\npartial")
+        output.processEnded(Failure(ProcessDone(0)))
+        self.assertEqual(said, [("w1", "[txlb#info] serving"), ("w1", "Traceback (most recent call last)"),
+                                ("w1", "partial")])
+        self.assertEqual(len(exited), 1)
 
 
 class _Broadcasts:

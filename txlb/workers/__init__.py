@@ -8,7 +8,8 @@ import os
 
 from txlb.workers._admin import WorkerAdminAPI
 from txlb.workers._port import SharedPort, listenShared, tcpAddress
-from txlb.workers._set import ENVIRONMENT, WorkerSet, workerCommand
+from txlb.workers._process import ENVIRONMENT, workerCommand
+from txlb.workers._set import WorkerSet
 from txlb.workers._worker import ParentWatch, WorkerRole, becomeWorker
 
 #: The most workers one balancer runs.

@@ -13,87 +13,25 @@ while it keeps failing.
 
 import json
 import os
-import re
 import shutil
-import signal
-import sys
 import tempfile
 import xmlrpc.client
 
 from twisted.application.service import Service
 from twisted.internet import defer
-from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.error import ProcessExitedAlready
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from txlb.workers._control import ControlClient
+from txlb.workers._figures import sumStatuses
+from txlb.workers._process import ENVIRONMENT, Output, Worker, exitReason
 
 #: Seconds between two polls of the workers' counters.
 POLL_INTERVAL = 1.0
-#: Restart delays: the first, the longest, and how long a worker must have
-#: run for the delay to start again from the first.
-RESTART_DELAY, RESTART_DELAY_MAX, RESTART_RESET = 1.0, 30.0, 30.0
 #: Seconds a worker may take to exit after being told to stop, beyond the
 #: drain time, before it is killed.
 STOP_GRACE = 10.0
-
-_SUMMED = {
-    "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
-    "group": ("waiting", "queued", "refused"),
-    "service": ("accepted", "unreachable", "spliced", "clients"),
-}
-# twistd --logfile=- starts each line with a timestamp worker 0's own log
-# adds again.
-_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d{4} ")
-
-ENVIRONMENT = "TXLB_WORKER"
-
-
-class _Worker:
-    """
-    What worker 0 knows of one other worker.
-    """
-
-    def __init__(self, index):
-        self.index = index
-        self.process = None
-        self.pid = 0
-        self.state = "stopped"
-        self.restarts = 0
-        self.failures = 0
-        self.startedAt = 0.0
-        self.control = None
-        self.lock = defer.DeferredLock()
-        self.status = {}
-        self.exited = []
-        self.told = False
-        self.refused = 0
-
-
-class _Output(ProcessProtocol):
-    """
-    Relays a worker's output lines into worker 0's log and tells the set
-    when the worker exits.
-    """
-
-    def __init__(self, workers, worker):
-        self.workers = workers
-        self.worker = worker
-        self.buffer = b""
-
-    def childDataReceived(self, fd, data):
-        lines = (self.buffer + data).split(b"\n")
-        self.buffer = lines.pop()
-        if len(self.buffer) > 65536:
-            lines.append(self.buffer)
-            self.buffer = b""
-        for line in lines:
-            self.workers.workerSaid(self.worker, line.decode("utf-8", "replace").rstrip("\r"))
-
-    def processEnded(self, reason):
-        if self.buffer:
-            self.workers.workerSaid(self.worker, self.buffer.decode("utf-8", "replace"))
-        self.workers.workerExited(self.worker, self.transport, reason.value)
 
 
 class WorkerSet(Service):
@@ -123,7 +61,7 @@ class WorkerSet(Service):
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.environ = dict(os.environ if environ is None else environ)
-        self.workers = [_Worker(i) for i in range(1, count)]
+        self.workers = [Worker(i) for i in range(1, count)]
         self.journal = []
         self.figures = {}
         self.directory = None
@@ -180,7 +118,7 @@ class WorkerSet(Service):
         if os.path.exists(path):
             os.unlink(path)
         worker.process = self.reactor.spawnProcess(
-            _Output(self, worker), self.argv[0], self.argv, env=env,
+            Output(worker, self.workerSaid, self.workerExited), self.argv[0], self.argv, env=env,
             childFDs={0: "w", 1: "r", 2: "r"},
         )
         worker.pid = worker.process.pid
@@ -201,6 +139,7 @@ class WorkerSet(Service):
                 timer.cancel()
         self._timers.clear()
         waiting = []
+        drain = max([p.drainTimeout or 0 for p in self.balancer.proxies.values()], default=0)
         for worker in self.workers:
             if worker.process is None:
                 continue
@@ -209,8 +148,6 @@ class WorkerSet(Service):
             waiting.append(exited)
             if not worker.told:
                 self._signal(worker, "TERM")
-            drain = max((getattr(p, "drainTimeout", 0) or 0) for p in self.balancer.proxies.values()) \
-                if self.balancer.proxies else 0
             killer = self.clock.callLater(drain + STOP_GRACE, self._signal, worker, "KILL")
             exited.addBoth(lambda result, killer=killer: killer.cancel() if killer.active() else None)
         d = defer.DeferredList(waiting)
@@ -221,7 +158,7 @@ class WorkerSet(Service):
         if worker.process is not None:
             try:
                 worker.process.signalProcess(name)
-            except (OSError, Exception):
+            except (OSError, ProcessExitedAlready):
                 pass
 
     def _cleanUp(self, _):
@@ -248,8 +185,7 @@ class WorkerSet(Service):
     # Worker events
 
     def workerSaid(self, worker, line):
-        if line.strip():
-            self.log.info("worker {index}: {line}", index=worker.index, line=_STAMP.sub("", line))
+        self.log.info("worker {index}: {line}", index=worker.index, line=line)
 
     def workerExited(self, worker, process, reason):
         if worker.process is not process:
@@ -265,13 +201,10 @@ class WorkerSet(Service):
             d.callback(None)
         if self.stopping:
             return
-        ranFor = self.clock.seconds() - worker.startedAt
-        worker.failures = 0 if ranFor >= RESTART_RESET else worker.failures + 1
-        delay = min(RESTART_DELAY * 2 ** max(worker.failures - 1, 0), RESTART_DELAY_MAX)
-        worker.restarts += 1
+        delay = worker.restartDelay(self.clock.seconds())
         self.log.warn(
             "worker {index} (pid {pid}) exited ({why}); starting it again in {delay:g} s",
-            index=worker.index, pid=worker.pid, why=_exitReason(reason), delay=delay,
+            index=worker.index, pid=worker.pid, why=exitReason(reason), delay=delay,
         )
         self._timers[worker.index] = self.clock.callLater(delay, self._spawn, worker)
         self._sum()
@@ -386,17 +319,7 @@ class WorkerSet(Service):
         return self._pollOne(worker)
 
     def _sum(self):
-        figures = {}
-        for worker in self.workers:
-            if worker.state != "running":
-                continue
-            for sname, service in worker.status.items():
-                _add(figures, (sname,), service, _SUMMED["service"])
-                for gname, group in service.get("groups", {}).items():
-                    _add(figures, (sname, gname), group, _SUMMED["group"])
-                    for hname, host in group.get("hosts", {}).items():
-                        _add(figures, (sname, gname, hname), host, _SUMMED["host"])
-        self.figures = figures
+        self.figures = sumStatuses(w.status for w in self.workers if w.state == "running")
 
     def extra(self, key):
         """
@@ -423,32 +346,3 @@ class WorkerSet(Service):
             })
         return rows
 
-
-def _add(figures, key, values, names):
-    into = figures.setdefault(key, {})
-    for name in names:
-        value = values.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            into[name] = into.get(name, 0) + value
-
-
-def _exitReason(reason):
-    signalNumber = getattr(reason, "signal", None)
-    if signalNumber:
-        try:
-            return f"killed by {signal.Signals(signalNumber).name}"
-        except ValueError:
-            return f"killed by signal {signalNumber}"
-    return f"status {getattr(reason, 'exitCode', '?')}"
-
-
-def workerCommand(txlbArguments, executable=None):
-    """
-    The command that starts one more worker: twistd in the foreground,
-    logging to standard output, with no pid file, running C{twistd txlb}
-    with C{txlbArguments}.
-    """
-    return [
-        executable or sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
-        "--nodaemon", "--pidfile=", "--logfile=-", "txlb", *txlbArguments,
-    ]
