@@ -41,17 +41,51 @@ class IScheduler(Interface):
     """
     Chooses the host for each new client connection.
 
-    A scheduler is told the set of hosts it chooses from once per change
-    (membership, weight or state), never per pick, so it may build whatever
-    structure makes a pick cheap. It never changes a host.
+    The pool tells a scheduler of each change as it happens, through the
+    hooks below (HAProxy's C{lb_*} algorithms have the same ones), never
+    per pick, so a scheduler may keep whatever structure makes a pick
+    cheap and update it in place. A change must not hold the reactor for
+    long: a structure too large to rebuild at once (a Maglev table of
+    thousands of hosts) is rebuilt in slices while picks use the last
+    complete one. A scheduler never changes a host.
+
+    A scheduler's members are the hosts the pool handed it (L{setHosts},
+    L{hostAdded}); it picks only among members that are up and have a
+    positive effective weight.
     """
 
     def setHosts(hosts):
         """
-        Replace the hosts to choose from.
+        Replace every member at once (when the scheduler is made or
+        replaced).
 
-        @param hosts: the eligible hosts, in configuration order (a sequence
-            of L{IBackend}); may be empty.
+        @param hosts: the members, in configuration order (a sequence of
+            L{IBackend}); may be empty.
+        """
+
+    def hostAdded(host):
+        """
+        C{host} became a member (whatever its state).
+        """
+
+    def hostRemoved(host):
+        """
+        C{host} is no longer a member.
+        """
+
+    def hostUp(host):
+        """
+        A member's state became C{up}.
+        """
+
+    def hostDown(host):
+        """
+        A member's state left C{up} (down, draining or maintenance).
+        """
+
+    def weightChanged(host):
+        """
+        A member's C{effectiveWeight} changed.
         """
 
     def pick(client, tried):
@@ -97,6 +131,74 @@ class ISchedulerFactory(Interface):
         @param random: a L{random.Random} for schedulers that draw lots.
         @return: an L{IScheduler}.
         @raise txlb.errors.ConfigError: for an unknown or bad option.
+        """
+
+
+class ILease(Interface):
+    """
+    A host a pool granted one client connection: counted as opened when
+    granted, and given back exactly once, by L{failed} or L{release}.
+    """
+
+    host = Attribute("The L{IBackend} to connect to.")
+
+    def connected():
+        """
+        The connection to the host is established.
+        """
+
+    def failed(reason):
+        """
+        The connection attempt failed; the host is given back and the
+        failure counted.
+
+        @param reason: a short phrase saying why (str).
+        """
+
+    def release():
+        """
+        The connection ended; the host is given back.
+        """
+
+
+class IRefusal(Interface):
+    """
+    A pool's answer when it has no host for a client.
+    """
+
+    reason = Attribute("Why, as a short phrase for logs (str).")
+
+
+class IWait(Interface):
+    """
+    A client's place in a pool's wait queue.
+    """
+
+    def cancel():
+        """
+        Leave the queue (the client went away); nothing is granted after.
+        """
+
+
+class IPool(Interface):
+    """
+    The hosts of one group, and the one place that decides which host a
+    client gets, queues it or refuses it, and counts it.
+    """
+
+    name = Attribute("The group's name (str).")
+    hosts = Attribute("The hosts by name, in the order they were added (a mapping).")
+
+    def acquire(client, tried, granted):
+        """
+        Ask for a host for one client connection.
+
+        @param client: the client's address (an L{IAddress}), or None.
+        @param tried: the hosts this client already tried (a tuple).
+        @param granted: called once, later, with an L{ILease} or an
+            L{IRefusal}, when this call answers with an L{IWait}.
+        @return: an L{ILease} (the host is counted as opened), an
+            L{IRefusal} (counted), or an L{IWait}.
         """
 
 
