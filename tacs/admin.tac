@@ -8,7 +8,8 @@
 #     txlb passwd /etc/txlb/users alice --role admin
 #     Admin(["tcp:8001", "ssl:8443:privateKey=key.pem:certKey=cert.pem"],
 #           users="/etc/txlb/users")
-from txlb.config import Admin, Balancer, Group, Host, Service, application
+from txlb.config import Admin, Balancer, Group, Host, Service
+from txlb.tac import application
 
 application = application(
     Balancer(

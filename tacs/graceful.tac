@@ -4,7 +4,8 @@
 # silent both ways for 5 minutes are closed.
 #
 # Run it with:   twistd -n txlb --config tacs/graceful.tac
-from txlb.config import Balancer, Group, Host, Service, application
+from txlb.config import Balancer, Group, Host, Service
+from txlb.tac import application
 
 application = application(
     Balancer(

@@ -2,7 +2,8 @@
 # tacs/plugins/twisted/plugins/txlb_example_scheduler.py).
 #
 # Run it with:   PYTHONPATH=tacs/plugins twistd -ny tacs/plugin_scheduler.tac
-from txlb.config import Balancer, Group, Host, Service, application
+from txlb.config import Balancer, Group, Host, Service
+from txlb.tac import application
 
 application = application(
     Balancer(

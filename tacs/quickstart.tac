@@ -2,7 +2,8 @@
 #
 # Run it with:   twistd -ny tacs/quickstart.tac
 #           or:  twistd -n txlb --config tacs/quickstart.tac
-from txlb.config import Balancer, Group, Host, Service, application
+from txlb.config import Balancer, Group, Host, Service
+from txlb.tac import application
 
 application = application(
     Balancer(

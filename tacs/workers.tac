@@ -4,7 +4,8 @@
 #
 # Run it with:   twistd -n txlb --workers 2 --config tacs/workers.tac
 # Then:          txlbctl --url http://127.0.0.1:8001/RPC2 workers
-from txlb.config import Admin, Balancer, Group, Host, Service, application
+from txlb.config import Admin, Balancer, Group, Host, Service
+from txlb.tac import application
 
 application = application(
     Balancer(

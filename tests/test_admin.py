@@ -26,7 +26,7 @@ from txlb.admin import (
 )
 from txlb.admin._service import isLocal
 from txlb.address import listenEndpoint
-from txlb.builder import build
+from txlb.builder import Builder, build
 from txlb.config import Balancer, Group, Host, Service
 
 WRITES = {name: spec for name, (spec, _, writes, _) in METHODS.items() if writes}
@@ -40,7 +40,7 @@ class AdminCase(SynchronousTestCase):
             Group("green"),
         ])])
         self.balancer = build(spec, reactor=self.reactor)
-        self.api = AdminAPI(self.balancer, self.reactor)
+        self.api = AdminAPI(self.balancer, Builder(self.reactor))
 
     def call(self, name, *args, readOnly=False):
         return AdminRPC(self.api, "tester", readOnly).lookupProcedure(name)(*args)

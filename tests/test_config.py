@@ -158,6 +158,7 @@ class TacTests(SynchronousTestCase):
         """
         path = self.tac(
             "from txlb.config import *\n"
+            "from txlb.tac import application\n"
             "application = application(Balancer(services=[Service('s', listen='tcp:0',"
             " groups=[Group('g', hosts=[Host('a', '127.0.0.1:1')])])]))\n"
         )
@@ -211,7 +212,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(list(pool.hosts), ["127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083"])
         self.assertEqual(pool.hosts["127.0.0.1:8082"].weight, 3)
         self.assertTrue(pool.hosts["127.0.0.1:8083"].backup)
-        self.assertEqual((proxy.connectTimeout, proxy.idleTimeout), (2.0, 30.0))
+        self.assertEqual((proxy.settings.connectTimeout, proxy.settings.idleTimeout), (2.0, 30.0))
         self.assertEqual(len(proxy.listeners), 2)
 
     def test_mistakes(self):

@@ -94,7 +94,7 @@ class HashingTests(SynchronousTestCase):
         # Hosts named A, B, C (not by their ports, which the OS picks): the
         # table, and so the spread of the 200 addresses, is the same every run.
         tac = temporaryFile(self, (
-            "from txlb.config import Balancer, Group, Host, Service, application\n"
+            "from txlb.config import Balancer, Group, Host, Service\nfrom txlb.tac import application\n"
             "application = application(Balancer(services=[Service('default', "
             "listen=['tcp:0:interface=127.0.0.1'], groups=[Group('default', scheduler=%r, hosts=[%s])])]))\n"
         ) % (scheduler, ", ".join(f"Host({h.name!r}, {h.address!r})" for h in hosts)))

@@ -9,7 +9,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.builder import buildService
+from txlb.builder import Builder
 from txlb.config import Group, Host, Service
 
 
@@ -34,7 +34,7 @@ def makeService(hosts, reactor, **options):
         groups=[Group("g", hosts=[Host(h, f"127.0.0.{i + 1}:80{i}") for i, h in enumerate(hosts)])],
         **options,
     )
-    return buildService(spec, reactor)
+    return Builder(reactor).service(spec)
 
 
 class RelayCase(SynchronousTestCase):
@@ -298,7 +298,7 @@ class PoolPolicyTests(RelayCase):
             "web",
             groups=[Group("g", hosts=[Host("p", "127.0.0.1:1"), Host("b", "127.0.0.2:2", backup=True)])],
         )
-        service = buildService(spec, reactor)
+        service = Builder(reactor).service(spec)
         pool = service.pool
         for _ in range(3):
             self.accept(service)
@@ -316,7 +316,7 @@ class PoolPolicyTests(RelayCase):
             "web",
             groups=[Group("g", queueTimeout=5.0, hosts=[Host("a", "127.0.0.1:1", maxconn=1)])],
         )
-        service = buildService(spec, self.reactor)
+        service = Builder(self.reactor).service(spec)
         host = service.pool.hosts["a"]
         first, _ = self.accept(service)
         firstBackend, _ = self.connectBackend()
@@ -340,7 +340,7 @@ class PoolPolicyTests(RelayCase):
             "web",
             groups=[Group("g", queueSize=1, hosts=[Host("a", "127.0.0.1:1", maxconn=1)])],
         )
-        service = buildService(spec, self.reactor)
+        service = Builder(self.reactor).service(spec)
         self.accept(service)
         self.accept(service, port=5001)
         _, transport = self.accept(service, port=5002)

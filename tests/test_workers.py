@@ -16,7 +16,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from txlb.admin import AdminAPI, AdminError
-from txlb.builder import build
+from txlb.builder import Builder, build
 from txlb.config import Balancer, Group, Host, Service
 from txlb.errors import ConfigError
 from txlb.listener import Listener
@@ -138,7 +138,7 @@ class SummingTests(SynchronousTestCase):
         two.state, two.status = "starting", status
         workers._sum()
         top.proxies["web"].pools["g"].hosts["a"].total = 3
-        got = AdminAPI(top, memory).getStatus()["web"]
+        got = AdminAPI(top, Builder(memory)).getStatus()["web"]
         host = got["groups"]["g"]["hosts"]["a"]
         self.assertEqual((got["accepted"], got["unreachable"]), (5, 1))
         self.assertEqual((host["open"], host["total"], host["bytesOut"]), (1, 8, 20.0))
@@ -191,7 +191,7 @@ class WorkerAdminTests(SynchronousTestCase):
         self.memory = MemoryReactorClock()
         self.top = _balancer(self.memory)
         self.workers = _Broadcasts()
-        self.api = WorkerAdminAPI(AdminAPI(self.top, self.memory), self.workers)
+        self.api = WorkerAdminAPI(AdminAPI(self.top, Builder(self.memory)), self.workers)
 
     def test_changeGoesEverywhere(self):
         """

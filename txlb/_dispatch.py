@@ -14,20 +14,20 @@ import errno
 
 from twisted.logger import Logger
 
+from txlb._twisted import epollInternals
+
 _log = Logger(namespace="txlb.dispatch")
 
 
-def _doPoll(reactor, timeout):
+def _doPoll(poller, selectables, dispatch, timeout):
     if timeout is None:
         timeout = -1
     try:
-        events = reactor._poller.poll(timeout, len(reactor._selectables))
+        events = poller.poll(timeout, len(selectables))
     except OSError as err:
         if err.errno == errno.EINTR:
             return
         raise
-    selectables = reactor._selectables
-    dispatch = reactor._doReadOrWrite
     for fd, event in events:
         selectable = selectables.get(fd)
         if selectable is not None:
@@ -46,13 +46,15 @@ def leanDispatch(reactor):
         from twisted.internet.epollreactor import EPollReactor
     except ImportError:
         return False
-    if type(reactor) is not EPollReactor or not hasattr(reactor, "_poller"):
+    if type(reactor) is not EPollReactor:
         return False
-    if not all(hasattr(reactor, a) for a in ("_selectables", "_doReadOrWrite")):
+    internals = epollInternals(reactor)
+    if internals is None:
         return False
+    poller, selectables, dispatch = internals
 
     def doIteration(timeout):
-        _doPoll(reactor, timeout)
+        _doPoll(poller, selectables, dispatch, timeout)
 
     reactor.doIteration = doIteration
     reactor.doPoll = doIteration

@@ -25,6 +25,8 @@ from twisted.internet import tcp
 from twisted.internet.interfaces import IReadWriteDescriptor
 from zope.interface import implementer
 
+from txlb._twisted import writeQueued
+
 _splice = getattr(os, "splice", None)
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 CHUNK = 256 * 1024
@@ -66,7 +68,7 @@ def spliceable(transport):
         return False
     if transport.socket.family not in (socket.AF_INET, socket.AF_INET6):
         return False
-    if transport.dataBuffer or transport._tempDataBuffer:
+    if writeQueued(transport):
         return False
     return not transport.disconnecting and not transport.disconnected
 
@@ -128,11 +130,13 @@ class Splice:
 
     @param countIn: called with each number of bytes delivered from the
         client to the host; C{countOut} likewise the other way.
-    @param activity: called whenever bytes move (for the idle timeout).
+    @param resetRelayed: called when one side failed (a reset, most often)
+        and both are reset.
     """
 
-    def __init__(self, reactor, client, backend, countIn, countOut):
+    def __init__(self, reactor, client, backend, countIn, countOut, resetRelayed=lambda: None):
         self.reactor = reactor
+        self.resetRelayed = resetRelayed
         self.clientEnd = _End(self, client)
         self.backendEnd = _End(self, backend)
         self.directions = (
@@ -159,7 +163,7 @@ class Splice:
             except BlockingIOError:
                 return
             except OSError:
-                self.close()
+                self._failed()
                 return
             if n == 0:
                 d.eof = True
@@ -175,7 +179,7 @@ class Splice:
             except BlockingIOError:
                 n = 0
             except OSError:
-                self.close()
+                self._failed()
                 return
             if n == 0:
                 # The sink is full: stop reading until it drains.
@@ -227,6 +231,13 @@ class Splice:
         if self._detach():
             self.clientEnd.transport.loseConnection()
             self.backendEnd.transport.loseConnection()
+
+    def _failed(self):
+        # One side failed (reset by its peer, most often): a reset is
+        # relayed as a reset, never as a clean end of stream.
+        if not self.finished:
+            self.resetRelayed()
+        self.abort()
 
     def abort(self):
         """

@@ -31,7 +31,7 @@ class StateChange:
 
 
 @attr.s(frozen=True, slots=True)
-class Failure:
+class LastFailure:
     """
     The last failure seen on a host: when (seconds since the epoch) and why.
     """

@@ -18,8 +18,6 @@ class LoadBalancer(MultiService):
     them (health checks, heartbeats, the admin), as children.
 
     @ivar proxies: the L{ProxyService}s by name.
-    @ivar listenHook: None, or what binds the proxies' listeners instead of
-        their endpoints (with C{--workers}: a shared C{SO_REUSEPORT} port).
     @ivar workers: the L{txlb.workers.WorkerSet} in worker 0 of several,
         else None.
     """
@@ -34,7 +32,6 @@ class LoadBalancer(MultiService):
         MultiService.__init__(self)
         self.reactor = reactor
         self.proxies = OrderedDict()
-        self.listenHook = None
         self.workers = None
         self._raiseLimit = raiseLimit
 

@@ -1,152 +1,188 @@
 """
 Turning a description (L{txlb.config.Balancer}) into the running tree of
-services. The command line, C{.tac} files and the tests all come here.
+services. The command line, C{.tac} files, the admin and the tests all come
+here, through one L{Builder} that holds the reactor, the clock and the
+random source.
+
+The description objects and what each becomes:
+
+    ===================  ==========================================
+    description          running object
+    ===================  ==========================================
+    L{Balancer}          L{txlb.balancer.LoadBalancer}
+    L{Service}           L{txlb.proxy.ProxyService}
+    L{Group}             L{txlb.pool.Pool}
+    L{Host}              L{txlb.backend.Backend}
+    L{Admin}             L{txlb.admin.AdminService}
+    ===================  ==========================================
 """
 
 import random as _random
 from functools import partial
 
 from txlb.address import backendConnector
+from txlb.admin import AdminService
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
+from txlb.health import healthServices
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
+from txlb.relay import RelaySettings
 from txlb.schedulers import makeScheduler
 
 
-def _reactor(reactor):
-    if reactor is None:
-        from twisted.internet import reactor
-    return reactor
-
-
-def buildHost(spec, reactor):
+class Builder:
     """
-    Make a L{Backend} from a L{txlb.config.Host}.
+    Builds running objects from descriptions.
+
+    @ivar reactor: the reactor to listen and connect with.
+    @ivar clock: the clock for timeouts and timers.
+    @ivar random: the L{random.Random} schedulers and checks draw from.
+    @ivar role: what the tree is in a set of worker processes
+        (L{txlb.workers.Supervisor} in worker 0, L{txlb.workers.Worker} in
+        the others), or None for a lone process. A role says how relay
+        listeners bind (C{bind}: a port every worker shares), whether the
+        admin runs here (C{admin}), and adds its own services to the tree
+        once built (C{adopt(balancer, builder)}).
     """
-    return Backend(
-        spec.name,
-        spec.address,
-        backendConnector(spec.address, reactor),
-        weight=spec.weight,
-        backup=spec.backup,
-        maxconn=spec.maxconn,
-    )
 
+    def __init__(self, reactor, clock=None, random=None, role=None):
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        self.random = random if random is not None else _random.Random()
+        self.role = role
+        self.bind = role.bind if role is not None else None
 
-def schedulerMaker(spec, clock, random):
-    """
-    Check a scheduler spec now and return a no-argument callable making
-    schedulers from it (a pool makes two: primaries and backups).
+    def host(self, spec):
+        """
+        Make a L{Backend} from a L{txlb.config.Host}.
+        """
+        return self.makeHost(spec.name, spec.address, spec.weight, spec.backup, spec.maxconn)
 
-    @raise txlb.errors.ConfigError: for an unknown scheduler or option.
-    """
-    maker = partial(makeScheduler, spec, clock, random)
-    maker()
-    return maker
+    def makeHost(self, name, address, weight=1, backup=False, maxconn=None):
+        """
+        Make a L{Backend} from its parts.
 
+        @raise txlb.errors.ConfigError: for a bad address.
+        """
+        return Backend(
+            name,
+            address,
+            backendConnector(address, self.reactor),
+            weight=weight,
+            backup=backup,
+            maxconn=maxconn,
+        )
 
-def buildPool(spec, reactor, clock=None, random=None):
-    """
-    Make a L{Pool} from a L{txlb.config.Group}.
-    """
-    reactor = _reactor(reactor)
-    clock = clock if clock is not None else reactor
-    random = random if random is not None else _random.Random()
-    pool = Pool(
-        spec.name,
-        schedulerMaker(spec.scheduler, clock, random),
-        spec.scheduler,
-        clock,
-        queueSize=spec.queueSize,
-        queueTimeout=spec.queueTimeout,
-    )
-    for host in spec.hosts:
-        pool.addHost(buildHost(host, reactor))
-    return pool
+    def schedulerMaker(self, spec):
+        """
+        Check a scheduler spec now and return a no-argument callable making
+        schedulers from it (a pool makes two: primaries and backups).
 
+        @raise txlb.errors.ConfigError: for an unknown scheduler or option.
+        """
+        maker = partial(makeScheduler, spec, self.clock, self.random)
+        maker()
+        return maker
 
-def buildService(spec, reactor, clock=None, random=None):
-    """
-    Make a L{ProxyService} from a L{txlb.config.Service}.
-    """
-    reactor = _reactor(reactor)
-    proxy = ProxyService(
-        spec.name,
-        reactor,
-        clock=clock,
-        connectTimeout=spec.connectTimeout,
-        idleTimeout=spec.idleTimeout,
-        maxTries=spec.maxTries,
-        bufferSize=spec.bufferSize,
-        drainTimeout=spec.drainTimeout,
-        splice=spec.splice,
-    )
-    for group in spec.groups:
-        pool = buildPool(group, reactor, clock, random)
-        proxy.addPool(pool)
-        _addHealth(proxy, group, pool, reactor, clock, random)
-    if spec.enabledGroup is not None:
-        proxy.enableGroup(spec.enabledGroup)
-    for description in spec.listen:
-        proxy.addListener(description)
-    return proxy
+    def pool(self, spec):
+        """
+        Make a L{Pool} from a L{txlb.config.Group}, without its health
+        services (L{health}).
+        """
+        pool = Pool(
+            spec.name,
+            self.schedulerMaker(spec.scheduler),
+            spec.scheduler,
+            self.clock,
+            queueSize=spec.queueSize,
+            queueTimeout=spec.queueTimeout,
+        )
+        for host in spec.hosts:
+            pool.addHost(self.host(host))
+        return pool
 
+    def health(self, spec, pool):
+        """
+        The health services (not yet started) a L{txlb.config.Group} asks
+        for its L{Pool}.
+        """
+        return healthServices(spec, pool, self.reactor, self.clock, self.random, self.makeHost)
 
-def _addHealth(proxy, group, pool, reactor, clock, random):
-    """
-    Add the health services C{group} asks for to C{proxy}.
-    """
-    from txlb.config import Host
-    from txlb.health import healthServices
+    def service(self, spec):
+        """
+        Make a L{ProxyService} from a L{txlb.config.Service}.
+        """
+        proxy = ProxyService(
+            spec.name,
+            self.reactor,
+            self.clock,
+            settings=RelaySettings(
+                connectTimeout=spec.connectTimeout,
+                idleTimeout=spec.idleTimeout,
+                maxTries=spec.maxTries,
+                bufferSize=spec.bufferSize,
+                splice=spec.splice,
+            ),
+            drainTimeout=spec.drainTimeout,
+            bind=self.bind,
+        )
+        for group in spec.groups:
+            pool = self.pool(group)
+            proxy.addPool(pool)
+            for child in self.health(group, pool):
+                child.setServiceParent(proxy)
+        if spec.enabledGroup is not None:
+            proxy.enableGroup(spec.enabledGroup)
+        for description in spec.listen:
+            proxy.addListener(description)
+        return proxy
 
-    def makeHost(name, address, weight):
-        return buildHost(Host(name, address, weight=weight), reactor)
+    def admin(self, spec, top):
+        """
+        Add the admin a L{txlb.config.Admin} describes to C{top}.
 
-    clock = clock if clock is not None else reactor
-    random = random if random is not None else _random.Random()
-    for child in healthServices(group, pool, reactor, clock, random, makeHost):
-        child.setServiceParent(proxy)
+        @raise txlb.errors.ConfigError: for a bad endpoint or users file, or
+            a non-local endpoint without users.
+        """
+        admin = AdminService(
+            top,
+            spec.listen,
+            self,
+            users=spec.users,
+            refresh=spec.refresh,
+            projectURL=spec.projectURL,
+        )
+        admin.setServiceParent(top)
+        return admin
+
+    def balancer(self, spec):
+        """
+        Make the L{LoadBalancer} service tree a L{txlb.config.Balancer}
+        describes.
+
+        @raise txlb.errors.ConfigError: for anything wrong in the
+            description; nothing is started then.
+        """
+        top = LoadBalancer(self.reactor)
+        for service in spec.services:
+            top.addProxy(self.service(service))
+        if self.role is None or self.role.admin:
+            for admin in spec.admin:
+                self.admin(admin, top)
+        if self.role is not None:
+            self.role.adopt(top, self)
+        return top
 
 
 def build(balancer, reactor=None, clock=None, random=None):
     """
-    Make the L{LoadBalancer} service tree a L{txlb.config.Balancer} describes.
+    Build a L{txlb.config.Balancer} with a new L{Builder}: the one call for
+    scripts and tests.
 
     @param reactor: the reactor to listen and connect with (the global one
         when None).
-    @param clock: the clock for timeouts (the reactor when None).
-    @param random: a L{random.Random} for schedulers that draw lots.
-    @raise txlb.errors.ConfigError: for anything wrong in the description;
-        nothing is started then.
     """
-    reactor = _reactor(reactor)
-    top = LoadBalancer(reactor)
-    for service in balancer.services:
-        top.addProxy(buildService(service, reactor, clock, random))
-    for admin in balancer.admin:
-        buildAdmin(admin, top, reactor, clock, random)
-    return top
-
-
-def buildAdmin(spec, top, reactor, clock=None, random=None):
-    """
-    Add the admin a L{txlb.config.Admin} describes to C{top}.
-
-    @raise txlb.errors.ConfigError: for a bad endpoint or users file, or a
-        non-local endpoint without users.
-    """
-    from txlb.admin import AdminService
-
-    admin = AdminService(
-        top,
-        spec.listen,
-        reactor,
-        users=spec.users,
-        refresh=spec.refresh,
-        projectURL=spec.projectURL,
-        clock=clock,
-        random=random,
-    )
-    admin.setServiceParent(top)
-    return admin
+    if reactor is None:
+        from twisted.internet import reactor
+    return Builder(reactor, clock, random).balancer(balancer)

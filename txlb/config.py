@@ -1,10 +1,12 @@
 """
 The description of a balancer that a C{.tac} file writes: plain frozen
-values, checked when made. L{txlb.builder.build} turns one into services.
+values, checked when made. L{txlb.builder.Builder} turns one into services,
+and L{txlb.tac.application} into a twistd application.
 
 A C{.tac}::
 
-    from txlb.config import Balancer, Service, Group, Host, application
+    from txlb.config import Balancer, Service, Group, Host
+    from txlb.tac import application
 
     application = application(Balancer(services=[
         Service("web", listen=["tcp:8080:interface=127.0.0.1"], groups=[
@@ -352,17 +354,3 @@ def parseBackend(text):
         return Host(address, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None
-
-
-def application(balancer, name="txlb", reactor=None):
-    """
-    Build C{balancer} into a twistd C{Application}, for the last line of a
-    C{.tac}: C{application = application(Balancer(...))}.
-    """
-    from twisted.application.service import Application
-
-    from txlb.builder import build
-
-    app = Application(name)
-    build(balancer, reactor=reactor).setServiceParent(app)
-    return app

@@ -11,7 +11,6 @@ from zope.interface import implementer
 
 from txlb.address import backendConnector, formatAddress, listenEndpoint
 from txlb.backend import Backend
-from txlb.builder import build
 from txlb.config import Balancer, Group
 from txlb.config import Service as ServiceSpec
 
@@ -120,19 +119,19 @@ class DemoGuide(Service):
             )
 
 
-def demo(listen=(DEMO_LISTEN,), scheduler="roundrobin", reactor=None):
+def demo(builder, listen=(DEMO_LISTEN,), scheduler="roundrobin", admin=()):
     """
-    Build the demo balancer: a service named C{default} listening on
-    C{listen}, whose group C{default} holds three demo backends.
+    Build the demo balancer with C{builder}: a service named C{default}
+    listening on C{listen}, whose group C{default} holds three demo
+    backends, and the C{admin} (L{txlb.config.Admin} values) given.
     """
-    if reactor is None:
-        from twisted.internet import reactor
     spec = Balancer(
-        services=[ServiceSpec("default", listen=listen, groups=[Group("default", scheduler)])]
+        services=[ServiceSpec("default", listen=listen, groups=[Group("default", scheduler)])],
+        admin=admin,
     )
-    top = build(spec, reactor=reactor)
+    top = builder.balancer(spec)
     proxy = top.proxies["default"]
-    backends = DemoBackends(proxy.pools["default"], reactor)
+    backends = DemoBackends(proxy.pools["default"], builder.reactor)
     backends.setServiceParent(top)
     DemoGuide(proxy).setServiceParent(top)
     return top

@@ -6,6 +6,7 @@ from twisted.application.service import Service
 from twisted.logger import Logger, formatEvent
 
 from txlb._ratelimit import RateLimiter, sinceLast
+from txlb._twisted import observeAcceptErrors, setBacklog
 from txlb.address import formatAddress, listenEndpoint
 
 # Twisted listens with a backlog of 50: a burst of connections overflows it
@@ -52,11 +53,11 @@ class Listener(Service):
 
     log = Logger()
 
-    def __init__(self, serviceName, description, factory, reactor, onFailure=None, relay=False):
+    def __init__(self, serviceName, description, factory, reactor, onFailure=None, bind=None):
         """
-        @param relay: True for a proxy service's listener: when the tree
-            above it has a C{listenHook} (with C{--workers}), that hook binds
-            it, so that every worker process shares the address.
+        @param bind: None to listen on the endpoint, or a callable given
+            this listener that returns a Deferred firing with the listening
+            port (with C{--workers}: a port every worker process shares).
         @param onFailure: called with the sentence when the endpoint cannot be
             bound. Without one, a failure while twistd starts up exits with
             the sentence and a non-zero status, and a later one stops the
@@ -67,10 +68,10 @@ class Listener(Service):
         self.factory = factory
         self.reactor = reactor
         self.endpoint = listenEndpoint(description, reactor)
-        if "backlog=" not in description and hasattr(self.endpoint, "_backlog"):
-            self.endpoint._backlog = DEFAULT_BACKLOG
+        if "backlog=" not in description:
+            setBacklog(self.endpoint, DEFAULT_BACKLOG)
         self.onFailure = onFailure
-        self.relay = relay
+        self.bind = bind
         self.port = None
         self.failure = None
         self._listening = None
@@ -97,23 +98,14 @@ class Listener(Service):
             self._listening = listening
 
     def _listen(self):
-        node = self.parent if self.relay else None
-        while node is not None:
-            hook = getattr(node, "listenHook", None)
-            if hook is not None:
-                return hook(self)
-            node = node.parent
+        if self.bind is not None:
+            return self.bind(self)
         return self.endpoint.listen(self.factory)
 
     def _bound(self, port):
         self._listening = None
         self.port = port
-        portLogger = getattr(port, "_logger", None)
-        if portLogger is not None:
-            # tcp.Port logs failed accepts through this private logger.
-            port._logger = Logger(
-                namespace=portLogger.namespace, observer=_AcceptErrors(self, self.reactor)
-            )
+        observeAcceptErrors(port, _AcceptErrors(self, self.reactor))
         # Said once the reactor runs, so that the line means "serving".
         self.reactor.callWhenRunning(self._announce)
 

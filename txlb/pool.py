@@ -1,37 +1,110 @@
 """
-A pool: the hosts of one group, their state and counters, its scheduler and
+A pool: the hosts of one group, their state and counters, its schedulers and
 its wait queue.
 
-The pool is the one place host state changes. It tells its schedulers once
-per change (one-way: schedulers never reach into the pool) and tells its
-observers (health checks, passive ejection, the admin) what happened.
+The pool is the one place host state changes and the one place a client is
+given a host, queued or refused (L{IPool}): the relay asks for a host and
+gets a L{Lease} (the host already counted as opened), a L{Waiting} place in
+the queue, or a L{Refusal}. The pool tells its schedulers of each change
+through their hooks (one-way: schedulers never reach into the pool) and
+tells its observers (health checks, passive ejection, the admin) what
+happened.
 """
 
 from collections import OrderedDict, deque
 
+import attr
 from twisted.logger import Logger
+from zope.interface import implementer
 
-from txlb.backend import DOWN, DRAINING, MAINT, STATES, UP, Failure, StateChange
+from txlb.backend import DOWN, DRAINING, MAINT, STATES, UP, LastFailure, StateChange
 from txlb.errors import ConfigError, NoHostAvailable
+from txlb.interfaces import ILease, IPool, IRefusal, IWait
 
 DEFAULT_QUEUE_SIZE = 256
 DEFAULT_QUEUE_TIMEOUT = 10.0
 
 
-class _Waiter:
+#: Why a pool refuses a client: the keys of L{Pool.refusals}.
+NO_HOST = "no-host"
+NO_OTHER_HOST = "no-other-host"
+QUEUE_FULL = "queue-full"
+QUEUE_TIMEOUT = "queue-timeout"
+
+
+@implementer(IRefusal)
+@attr.s(frozen=True, slots=True)
+class Refusal:
+    """
+    A pool's answer when it has no host for a client.
+
+    @ivar kind: one of L{NO_HOST}, L{NO_OTHER_HOST}, L{QUEUE_FULL},
+        L{QUEUE_TIMEOUT}.
+    @ivar reason: the same, as a phrase for logs.
+    """
+
+    kind = attr.ib()
+    reason = attr.ib()
+
+
+_REFUSALS = {
+    NO_HOST: Refusal(NO_HOST, "no host is available"),
+    NO_OTHER_HOST: Refusal(NO_OTHER_HOST, "no other host is available"),
+    QUEUE_FULL: Refusal(QUEUE_FULL, "the wait queue is full"),
+    QUEUE_TIMEOUT: Refusal(QUEUE_TIMEOUT, "no host had a free slot within the queue timeout"),
+}
+
+
+@implementer(ILease)
+class Lease:
+    """
+    One host granted to one client connection; given back exactly once.
+    """
+
+    __slots__ = ("pool", "host", "granted", "connectedAt")
+
+    def __init__(self, pool, host, granted):
+        self.pool = pool
+        self.host = host
+        self.granted = granted
+        self.connectedAt = None
+
+    def connected(self):
+        self.connectedAt = self.pool.clock.seconds()
+        self.pool.connectSucceeded(self.host)
+
+    def failed(self, reason):
+        host, self.host = self.host, None
+        if host is not None:
+            self.pool._giveBack(self, host)
+            self.pool.connectFailed(host, reason)
+
+    def release(self):
+        host, self.host = self.host, None
+        if host is not None:
+            self.pool._giveBack(self, host)
+
+
+@implementer(IWait)
+class Waiting:
     """
     A client waiting in the queue for a host with a free slot.
     """
 
-    __slots__ = ("client", "tried", "callback", "timer")
+    __slots__ = ("pool", "client", "tried", "granted", "timer")
 
-    def __init__(self, client, tried, callback):
+    def __init__(self, pool, client, tried, granted):
+        self.pool = pool
         self.client = client
         self.tried = tried
-        self.callback = callback
+        self.granted = granted
         self.timer = None
 
+    def cancel(self):
+        self.pool._leaveQueue(self)
 
+
+@implementer(IPool)
 class Pool:
     """
     The runtime form of a group.
@@ -41,6 +114,7 @@ class Pool:
     @ivar schedulerSpec: the scheduler as the user named it.
     @ivar queued: clients that waited in the queue, ever (int).
     @ivar refused: clients refused because nothing was available (int).
+    @ivar refusals: those refusals by kind (L{NO_HOST}, ...), a dict.
     @ivar allDown: C{refuse} or C{panic}: what L{pick} does when no host
         is up.
     """
@@ -71,6 +145,7 @@ class Pool:
         self.queueTimeout = queueTimeout
         self.queued = 0
         self.refused = 0
+        self.refusals = dict.fromkeys(_REFUSALS, 0)
         self._queue = deque()
         self._observers = []
         self.setScheduler(schedulerFactory, schedulerSpec)
@@ -84,7 +159,9 @@ class Pool:
         self.schedulerSpec = schedulerSpec
         self._primary = schedulerFactory()
         self._backup = schedulerFactory()
-        self._rebuild()
+        hosts = list(self.hosts.values())
+        self._primary.setHosts([h for h in hosts if not h.backup])
+        self._backup.setHosts([h for h in hosts if h.backup])
 
     @property
     def scheduler(self):
@@ -102,13 +179,8 @@ class Pool:
     def removeObserver(self, observer):
         self._observers.remove(observer)
 
-    def _rebuild(self):
-        primaries, backups = [], []
-        for host in self.hosts.values():
-            if host.state == UP:
-                (backups if host.backup else primaries).append(host)
-        self._primary.setHosts(primaries)
-        self._backup.setHosts(backups)
+    def _schedulerOf(self, host):
+        return self._backup if host.backup else self._primary
 
     # Membership
 
@@ -121,7 +193,7 @@ class Pool:
         if host.name in self.hosts:
             raise ConfigError(f"group {self.name!r} already has a host named {host.name!r}")
         self.hosts[host.name] = host
-        self._rebuild()
+        self._schedulerOf(host).hostAdded(host)
         self._serveQueue()
 
     def removeHost(self, name):
@@ -131,10 +203,11 @@ class Pool:
         @raise ConfigError: for an unknown name.
         """
         host = self.getHost(name)
-        del self.hosts[name]
         if host.state == UP:
             self._changeState(host, DRAINING, "removed")
-        self._rebuild()
+            self._schedulerOf(host).hostDown(host)
+        del self.hosts[name]
+        self._schedulerOf(host).hostRemoved(host)
         return host
 
     def getHost(self, name):
@@ -152,8 +225,7 @@ class Pool:
         """
         host = self.getHost(name)
         host.weight = weight
-        host.effectiveWeight = weight
-        self._rebuild()
+        self.setEffectiveWeight(host, weight)
 
     def setEffectiveWeight(self, host, weight):
         """
@@ -161,7 +233,9 @@ class Pool:
         """
         if host.effectiveWeight != weight:
             host.effectiveWeight = weight
-            self._rebuild()
+            self._schedulerOf(host).weightChanged(host)
+            if weight > 0:
+                self._serveQueue()
 
     # State
 
@@ -174,10 +248,13 @@ class Pool:
             raise ConfigError(f"state {state!r} is not one of {', '.join(STATES)}")
         if host.state == state:
             return
+        wasUp = host.state == UP
         self._changeState(host, state, reason)
-        self._rebuild()
         if state == UP:
+            self._schedulerOf(host).hostUp(host)
             self._serveQueue()
+        elif wasUp:
+            self._schedulerOf(host).hostDown(host)
 
     def _changeState(self, host, state, reason):
         change = StateChange(self.clock.seconds(), host.state, state, reason)
@@ -194,6 +271,50 @@ class Pool:
         )
         for observer in list(self._observers):
             observer.stateChanged(self, host, change)
+
+    # Granting
+
+    def acquire(self, client, tried, granted):
+        """
+        A host for one client connection: a L{Lease} (counted as opened), a
+        L{Refusal} (counted), or, when every host that is up is full and
+        the client has tried none yet, a L{Waiting} place in the queue that
+        later calls C{granted} with a L{Lease} or a L{Refusal}.
+        """
+        try:
+            host = self.pick(client, tried)
+        except NoHostAvailable:
+            if tried:
+                return self._refuse(NO_OTHER_HOST, count=False)
+            if not self.anyUp():
+                return self._refuse(NO_HOST)
+            if len(self._queue) >= self.queueSize:
+                return self._refuse(QUEUE_FULL)
+            waiting = Waiting(self, client, tried, granted)
+            waiting.timer = self.clock.callLater(self.queueTimeout, self._timedOut, waiting)
+            self._queue.append(waiting)
+            self.queued += 1
+            return waiting
+        return self._grant(host)
+
+    def _grant(self, host):
+        host.open += 1
+        host.total += 1
+        self._schedulerOf(host).connectionOpened(host)
+        return Lease(self, host, self.clock.seconds())
+
+    def _refuse(self, kind, count=True):
+        if count:
+            self.refused += 1
+            self.refusals[kind] += 1
+        return _REFUSALS[kind]
+
+    def _giveBack(self, lease, host):
+        host.open -= 1
+        host.lastClosed = self.clock.seconds()
+        self._schedulerOf(host).connectionClosed(host)
+        if self._queue:
+            self._serveQueue()
 
     # Choosing
 
@@ -234,25 +355,7 @@ class Pool:
                 return True
         return False
 
-    # Accounting
-
-    def opened(self, host):
-        """
-        Count a connection (or a connection attempt) handed to C{host}.
-        """
-        host.open += 1
-        host.total += 1
-        (self._backup if host.backup else self._primary).connectionOpened(host)
-
-    def closed(self, host):
-        """
-        Count the end of a connection counted by L{opened}; call exactly once.
-        """
-        host.open -= 1
-        host.lastClosed = self.clock.seconds()
-        (self._backup if host.backup else self._primary).connectionClosed(host)
-        if self._queue:
-            self._serveQueue()
+    # Outcomes
 
     def connectFailed(self, host, reason):
         """
@@ -261,7 +364,7 @@ class Pool:
         """
         host.failed += 1
         host.consecutiveFailures += 1
-        host.lastFailure = Failure(self.clock.seconds(), reason)
+        host.lastFailure = LastFailure(self.clock.seconds(), reason)
         for observer in list(self._observers):
             observer.connectFailed(self, host, reason)
 
@@ -277,55 +380,31 @@ class Pool:
 
     # Queue
 
-    def wait(self, client, tried, callback):
-        """
-        Queue a client until a host has a free slot.
-
-        C{callback(host)} is called with the host once one is free (already
-        counted by L{opened}), or C{callback(None)} when the wait times out.
-
-        @return: a handle for L{cancelWait}, or None when the queue is full
-            (the client is refused; C{callback} is never called).
-        """
-        if len(self._queue) >= self.queueSize:
-            self.refused += 1
-            return None
-        waiter = _Waiter(client, tried, callback)
-        waiter.timer = self.clock.callLater(self.queueTimeout, self._timedOut, waiter)
-        self._queue.append(waiter)
-        self.queued += 1
-        return waiter
-
-    def cancelWait(self, waiter):
-        """
-        Take a client out of the queue (it went away).
-        """
+    def _leaveQueue(self, waiting):
         try:
-            self._queue.remove(waiter)
+            self._queue.remove(waiting)
         except ValueError:
             return
-        if waiter.timer.active():
-            waiter.timer.cancel()
+        if waiting.timer.active():
+            waiting.timer.cancel()
 
-    def _timedOut(self, waiter):
+    def _timedOut(self, waiting):
         try:
-            self._queue.remove(waiter)
+            self._queue.remove(waiting)
         except ValueError:
             return
-        self.refused += 1
-        waiter.callback(None)
+        waiting.granted(self._refuse(QUEUE_TIMEOUT))
 
     def _serveQueue(self):
         while self._queue:
-            waiter = self._queue[0]
+            waiting = self._queue[0]
             try:
-                host = self.pick(waiter.client, waiter.tried)
+                host = self.pick(waiting.client, waiting.tried)
             except NoHostAvailable:
                 return
             self._queue.popleft()
-            waiter.timer.cancel()
-            self.opened(host)
-            waiter.callback(host)
+            waiting.timer.cancel()
+            waiting.granted(self._grant(host))
 
     @property
     def waiting(self):
@@ -335,4 +414,4 @@ class Pool:
         return len(self._queue)
 
 
-__all__ = ["Pool", "UP", "DOWN", "DRAINING", "MAINT"]
+__all__ = ["Pool", "Lease", "Refusal", "Waiting", "UP", "DOWN", "DRAINING", "MAINT"]

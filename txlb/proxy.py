@@ -12,11 +12,8 @@ from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
-from txlb.relay import RelayFactory
+from txlb.relay import RelayFactory, RelaySettings
 
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_MAX_TRIES = 3
-DEFAULT_BUFFER_SIZE = 64 * 1024
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
 
@@ -26,8 +23,11 @@ class ProxyService(MultiService):
     groups are L{Pool}s of which one, the enabled group, gets new clients
     (pythondirector's blue/green C{enableGroup}).
 
+    @ivar settings: the L{RelaySettings} every connection reads.
     @ivar accepted: clients accepted, ever.
     @ivar unreachable: clients closed because no host could be reached.
+    @ivar resets: connections one side reset, relayed as a reset to the
+        other side, ever.
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
@@ -39,29 +39,28 @@ class ProxyService(MultiService):
         self,
         name,
         reactor,
-        clock=None,
-        connectTimeout=DEFAULT_CONNECT_TIMEOUT,
-        idleTimeout=None,
-        maxTries=DEFAULT_MAX_TRIES,
-        bufferSize=DEFAULT_BUFFER_SIZE,
+        clock,
+        settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
-        splice=True,
+        bind=None,
     ):
+        """
+        @param bind: what binds this service's listeners (see
+            L{Listener}); None binds each on its own endpoint.
+        """
         MultiService.__init__(self)
         self.setName(name)
         self.reactor = reactor
-        self.clock = clock if clock is not None else reactor
-        self.connectTimeout = connectTimeout
-        self.idleTimeout = idleTimeout
-        self.maxTries = maxTries
-        self.bufferSize = bufferSize
-        self.splice = splice
+        self.clock = clock
+        self.settings = settings
+        self.bind = bind
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
+        self.resets = 0
         self._unreachableLog = RateLimiter(self.clock)
         self.drainTimeout = drainTimeout
         self.clients = set()
@@ -88,7 +87,7 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, relay=True)
+        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
         listener.setServiceParent(self)
         return listener
 
@@ -143,7 +142,20 @@ class ProxyService(MultiService):
             more=more,
         )
 
-    # Stopping
+    def resetRelayed(self):
+        """
+        One side of a connection reset it; the other side was reset too.
+        """
+        self.resets += 1
+
+    # Clients and stopping
+
+    def clientOpened(self, client):
+        """
+        A listener accepted C{client} (a L{ClientSide}).
+        """
+        self.accepted += 1
+        self.clients.add(client)
 
     def clientClosed(self, client):
         """

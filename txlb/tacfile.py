@@ -9,6 +9,7 @@ import traceback
 from twisted.application.service import IService
 
 from txlb.errors import ConfigError
+from txlb.tac import loadingWith
 
 
 def _lineIn(path, tb):
@@ -19,10 +20,14 @@ def _lineIn(path, tb):
     return line
 
 
-def loadTac(path):
+def loadTac(path, builder=None):
     """
     Run the C{.tac} file at C{path} and return the L{IService} of the
     C{application} it defines.
+
+    @param builder: the L{txlb.builder.Builder} that
+        L{txlb.tac.application} builds with while the file runs (one made
+        on the global reactor when None).
 
     @raise ConfigError: for a missing or unreadable file, a syntax error,
         an exception while it runs, no C{application}, or an C{application}
@@ -40,6 +45,7 @@ def loadTac(path):
     except SyntaxError as e:
         raise ConfigError(f"{shown}, line {e.lineno}: {e.msg}") from None
     namespace = {"__file__": path, "__name__": "__tac__"}
+    token = loadingWith.set(builder)
     try:
         exec(code, namespace)
     except ConfigError as e:
@@ -51,6 +57,8 @@ def loadTac(path):
         raise ConfigError(
             f"{shown}, line {where}: {e.__class__.__name__}: {message}"
         ) from None
+    finally:
+        loadingWith.reset(token)
     if "application" not in namespace:
         raise ConfigError(
             f"{shown} defines no 'application' (end it with "

@@ -8,7 +8,13 @@ import os
 
 from twisted.python import usage
 
+from txlb import workers
+from txlb.builder import Builder
+from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
+from txlb.demo import demo
 from txlb.errors import ConfigError
+from txlb.schedulers import knownSchedulers
+from txlb.tacfile import loadTac
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
 
@@ -113,44 +119,44 @@ class Options(usage.Options):
         """Serve the admin (XML-RPC /RPC2, status page /, /metrics) on this endpoint (repeatable)."""
         self["admin"].append(endpoint)
 
+    def parseOptions(self, options=None):
+        """
+        Parse, and turn every mistake into one sentence: twistd would print
+        its whole usage before it.
+        """
+        try:
+            usage.Options.parseOptions(self, options)
+        except usage.UsageError as e:
+            raise SystemExit(f"twistd txlb: {e}") from None
+
     def postOptions(self):
+        """
+        Check the flags and build what they describe.
+
+        @raise usage.UsageError: naming the problem.
+        """
         if self["scheduler"] == "help":
             print(schedulerHelp())
             raise SystemExit(0)
         try:
-            self.service = self.makeBalancer()
-            self.makeWorkers(self.service)
+            self.service = self.makeBalancer(Builder(_reactor(), role=self.workerRole()))
         except ConfigError as e:
-            raise SystemExit(f"twistd txlb: {e}") from None
+            raise usage.UsageError(str(e)) from None
 
-    def makeWorkers(self, top):
+    def workerRole(self):
         """
-        With C{--workers N} (N > 1) make C{top} worker 0 of N; in a process
-        worker 0 started, make it that worker.
+        What this process is among the C{--workers}: None alone, else a
+        L{txlb.workers.Supervisor} (worker 0) or L{txlb.workers.Worker}.
         """
-        from txlb import workers
-        from txlb.balancer import LoadBalancer
-
         count = _whole("--workers", self["workers"])
         if count > workers.MAX_WORKERS:
             raise ConfigError(f"--workers is at most {workers.MAX_WORKERS}, not {count}")
         role = workers.workerRole()
-        if role is None and count == 1:
-            return
-        # A .tac's application holds the balancer one level down.
-        found = [top] if isinstance(top, LoadBalancer) else [
-            s for s in getattr(top, "services", ()) if isinstance(s, LoadBalancer)
-        ]
-        if len(found) != 1:
-            raise ConfigError(
-                "--workers needs a .tac whose application is one txlb balancer "
-                "(application = txlb.config.application(Balancer(...)))"
-            )
-        top = found[0]
         if role is not None:
-            workers.becomeWorker(top, role, top.reactor)
-        elif count > 1:
-            workers.superviseWorkers(top, count, workers.workerCommand(self.workerArguments()), top.reactor)
+            return workers.Worker(role, _reactor())
+        if count > 1:
+            return workers.Supervisor(count, workers.workerCommand(self.workerArguments()), _reactor())
+        return None
 
     def workerArguments(self):
         """
@@ -179,9 +185,9 @@ class Options(usage.Options):
             if self[name] is not None and self[name] != default:
                 yield name, self[name]
 
-    def makeBalancer(self):
+    def makeBalancer(self, builder):
         """
-        Build the service tree these options describe.
+        Build the service tree these options describe with C{builder}.
 
         @raise ConfigError: naming the problem.
         """
@@ -194,11 +200,7 @@ class Options(usage.Options):
                     "--config describes everything itself; drop --"
                     + ", --".join(clashing)
                 )
-            from txlb.tacfile import loadTac
-
-            return loadTac(self["config"])
-        from txlb.builder import build
-        from txlb.config import Balancer, Group, Service, parseBackend
+            return loadTac(self["config"], builder)
 
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
@@ -209,14 +211,7 @@ class Options(usage.Options):
         if self["demo"]:
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
-            from txlb.demo import demo
-
-            top = demo(listen=listen, scheduler=self["scheduler"])
-            for spec in adminSpecs(self):
-                from txlb.builder import buildAdmin
-
-                buildAdmin(spec, top, top.reactor)
-            return top
+            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
@@ -245,7 +240,7 @@ class Options(usage.Options):
             ],
             admin=adminSpecs(self),
         )
-        return build(spec)
+        return builder.balancer(spec)
 
 
 def adminSpecs(options):
@@ -253,8 +248,6 @@ def adminSpecs(options):
     The admin the --admin flags ask for, as a list of L{txlb.config.Admin}
     (empty without --admin).
     """
-    from txlb.config import Admin
-
     if not options["admin"]:
         for flag in ("admin-users", "project-url"):
             if options[flag] is not None:
@@ -284,8 +277,6 @@ def healthCheck(options):
     """
     The L{HealthCheck} that C{--check} and its companions describe, or None.
     """
-    from txlb.config import HealthCheck
-
     tuning = {
         "interval": ("check-interval", _seconds),
         "timeout": ("check-timeout", _seconds),
@@ -306,8 +297,6 @@ def heartbeat(options):
     The L{Heartbeat} listener C{--heartbeat} describes, or None; unknown
     hosts may join the quick-start group.
     """
-    from txlb.config import Heartbeat
-
     if options["heartbeat"] is None:
         if options["heartbeat-key-file"] is not None:
             raise ConfigError("--heartbeat-key-file needs --heartbeat")
@@ -321,13 +310,19 @@ def schedulerHelp():
     """
     The text C{--scheduler help} prints: every scheduler found.
     """
-    from txlb.schedulers import knownSchedulers
-
     lines = ["Schedulers (--scheduler NAME):"]
     for name, aliases, description in knownSchedulers():
         also = f" (also: {', '.join(aliases)})" if aliases else ""
         lines.append(f"  {name:<12} {description}{also}")
     return "\n".join(lines)
+
+
+def _reactor():
+    # twistd has installed the reactor it was asked for by the time the
+    # options are parsed; library code never imports it at module level.
+    from twisted.internet import reactor
+
+    return reactor
 
 
 def makeService(options):

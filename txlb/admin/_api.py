@@ -12,6 +12,7 @@ from twisted.logger import Logger
 from txlb.admin import _view
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
 from txlb.backend import DOWN, MAINT, UP
+from txlb.config import Group, Host, Service
 from txlb.errors import ConfigError
 
 
@@ -28,13 +29,16 @@ class AdminAPI:
 
     log = Logger()
 
-    def __init__(self, balancer, reactor, clock=None, random=None):
-        import random as _random
-
+    def __init__(self, balancer, builder):
+        """
+        @param builder: the L{txlb.builder.Builder} that built C{balancer};
+            it builds what the admin adds, and its reactor and clock are
+            the admin's.
+        """
         self.balancer = balancer
-        self.reactor = reactor
-        self.clock = clock if clock is not None else reactor
-        self.random = random if random is not None else _random.Random()
+        self.builder = builder
+        self.reactor = builder.reactor
+        self.clock = builder.clock
 
     # Finding things
 
@@ -82,14 +86,11 @@ class AdminAPI:
     # Hosts
 
     def addHost(self, user, service, group, name, address, weight=1):
-        from txlb.builder import buildHost
-        from txlb.config import Host
-
         _, pool = self.pool(service, group)
         if name in pool.hosts:
             raise AdminError(CONFLICT, f"group {group!r} already has a host named {name!r}")
         try:
-            host = buildHost(Host(name, address, weight=weight), self.reactor)
+            host = self.builder.host(Host(name, address, weight=weight))
         except ConfigError as e:
             raise _bad(e) from None
         pool.addHost(host)
@@ -154,14 +155,11 @@ class AdminAPI:
     # Groups and services
 
     def newGroup(self, user, service, group, scheduler):
-        from txlb.builder import buildPool
-        from txlb.config import Group
-
         proxy = self.proxy(service)
         if group in proxy.pools:
             raise AdminError(CONFLICT, f"service {service!r} already has a group named {group!r}")
         try:
-            pool = buildPool(Group(group, scheduler=scheduler), self.reactor, self.clock, self.random)
+            pool = self.builder.pool(Group(group, scheduler=scheduler))
         except ConfigError as e:
             raise _bad(e) from None
         proxy.addPool(pool)
@@ -188,11 +186,9 @@ class AdminAPI:
         return True
 
     def changeScheduler(self, user, service, group, scheduler):
-        from txlb.builder import schedulerMaker
-
         _, pool = self.pool(service, group)
         try:
-            maker = schedulerMaker(scheduler, self.clock, self.random)
+            maker = self.builder.schedulerMaker(scheduler)
         except ConfigError as e:
             raise _bad(e) from None
         pool.setScheduler(maker, scheduler)
@@ -201,9 +197,6 @@ class AdminAPI:
         return True
 
     def newService(self, user, service, listen):
-        from txlb.builder import buildService
-        from txlb.config import Group, Service
-
         if service in self.balancer.proxies:
             raise AdminError(CONFLICT, f"a service named {service!r} exists already")
         listen = [listen] if isinstance(listen, str) else list(listen)
@@ -211,7 +204,7 @@ class AdminAPI:
             raise AdminError(BAD_ARGUMENT, "listen must be an endpoint string or a list of them")
         try:
             spec = Service(service, groups=[Group("default")])
-            proxy = buildService(spec, self.reactor, self.clock, self.random)
+            proxy = self.builder.service(spec)
             failures = []
             for description in listen:
                 proxy.addListener(description, onFailure=failures.append)

@@ -72,13 +72,16 @@ class AdminService(MultiService):
 
     log = Logger()
 
-    def __init__(self, balancer, listen, reactor, users=None, refresh=10.0, projectURL=None,
-                 clock=None, random=None):
+    def __init__(self, balancer, listen, builder, users=None, refresh=10.0, projectURL=None):
+        """
+        @param builder: the L{txlb.builder.Builder} that built C{balancer}
+            (its reactor serves the admin; it builds what the admin adds).
+        """
         MultiService.__init__(self)
         self.setName("admin")
         self.balancer = balancer
-        self.reactor = reactor
-        self.api = AdminAPI(balancer, reactor, clock, random)
+        self.reactor = reactor = builder.reactor
+        self.api = AdminAPI(balancer, builder)
         self.refresh = refresh
         self.projectURL = projectURL
         self.userFile = UserFile(users) if users else None

@@ -165,8 +165,8 @@ def config(balancer):
         name: {
             "listen": [l.description for l in proxy.listeners],
             "enabledGroup": proxy.enabledGroup or "",
-            "connectTimeout": proxy.connectTimeout,
-            "idleTimeout": proxy.idleTimeout or 0.0,
+            "connectTimeout": proxy.settings.connectTimeout,
+            "idleTimeout": proxy.settings.idleTimeout or 0.0,
             "groups": {
                 gname: {
                     "scheduler": pool.schedulerSpec,

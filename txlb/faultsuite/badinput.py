@@ -14,7 +14,7 @@ from txlb.faultsuite._outcome import Outcome, check
 
 NAME = "bad .tac files and flags"
 
-_GOOD_HEAD = "from txlb.config import Balancer, Group, Host, Service, application\n"
+_GOOD_HEAD = "from txlb.config import Balancer, Group, Host, Service\nfrom txlb.tac import application\n"
 
 
 def _tac(body):

@@ -6,7 +6,7 @@ host through its connector, a Deferred for the verdict, and cancellation.
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ClientFactory, Protocol
 
-from txlb.relay import _failureReason
+from txlb.failover import failureReason
 
 
 class CheckFailed(Exception):
@@ -78,7 +78,7 @@ class Probe(ClientFactory):
         return protocol
 
     def clientConnectionFailed(self, connector, reason):
-        self.settle(CheckFailed(_failureReason(reason)))
+        self.settle(CheckFailed(failureReason(reason)))
 
     def settle(self, result):
         """

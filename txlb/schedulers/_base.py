@@ -58,11 +58,33 @@ class Scheduler:
     def __init__(self, clock=None, random=None):
         self.clock = clock
         self.random = random
+        self.members = []
         self.hosts = []
 
     def setHosts(self, hosts):
-        self.hosts = [h for h in hosts if h.effectiveWeight > 0]
+        self.members = list(hosts)
+        self._syncEligible()
+
+    def _syncEligible(self):
+        self.hosts = [h for h in self.members if h.state == "up" and h.effectiveWeight > 0]
         self.rebuild()
+
+    def hostAdded(self, host):
+        self.members.append(host)
+        self._syncEligible()
+
+    def hostRemoved(self, host):
+        self.members.remove(host)
+        self._syncEligible()
+
+    def hostUp(self, host):
+        self._syncEligible()
+
+    def hostDown(self, host):
+        self._syncEligible()
+
+    def weightChanged(self, host):
+        self._syncEligible()
 
     def rebuild(self):
         """

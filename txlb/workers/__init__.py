@@ -6,47 +6,59 @@ C{doc/workers.rst}.
 
 import os
 
+from txlb.admin import AdminService
+from txlb.health import HeartbeatListener
 from txlb.workers._admin import WorkerAdminAPI
 from txlb.workers._port import SharedPort, listenShared, tcpAddress
 from txlb.workers._process import ENVIRONMENT, workerCommand
 from txlb.workers._set import WorkerSet
-from txlb.workers._worker import ParentWatch, WorkerRole, becomeWorker
+from txlb.workers._worker import ParentWatch, Worker, WorkerRole
 
 #: The most workers one balancer runs.
 MAX_WORKERS = 64
 
 
-def superviseWorkers(balancer, count, argv, reactor):
+class Supervisor:
     """
-    Make the freshly built tree C{balancer} worker 0 of C{count}: its relay
-    listeners share their addresses, a L{WorkerSet} starts the others with
-    C{argv}, the admin changes every worker, and accepted heartbeats reach
-    every worker.
-
-    @raise txlb.errors.ConfigError: when a relay listener is not plain TCP.
+    The role of worker 0 of C{count}, an input of the build
+    (L{txlb.builder.Builder}): its relay listeners share their addresses,
+    a L{WorkerSet} starts the others with C{argv}, the admin changes every
+    worker, and accepted heartbeats reach every worker.
     """
-    from txlb.admin import AdminService
-    from txlb.health import HeartbeatListener
 
-    for proxy in balancer.proxies.values():
-        for listener in proxy.listeners:
-            tcpAddress(listener)
+    admin = True
 
-    def share(listener):
-        return listenShared(reactor, listener.factory, *tcpAddress(listener))
+    def __init__(self, count, argv, reactor):
+        self.count = count
+        self.argv = argv
+        self.reactor = reactor
 
-    balancer.listenHook = share
-    workers = WorkerSet(balancer, count, argv, reactor)
-    balancer.workers = workers
-    for child in list(balancer):
-        if isinstance(child, AdminService):
-            child.useAPI(WorkerAdminAPI(child.api, workers))
-    for name, proxy in balancer.proxies.items():
-        for child in proxy:
-            if isinstance(child, HeartbeatListener):
-                child.forward = workers.heartbeatForwarder(name, child.pool.name)
-    workers.setServiceParent(balancer)
-    return workers
+    def bind(self, listener):
+        """
+        Listen with C{SO_REUSEPORT} on the listener's address.
+        """
+        return listenShared(self.reactor, listener.factory, *tcpAddress(listener))
+
+    def adopt(self, balancer, builder):
+        """
+        Add the worker set to the freshly built C{balancer}.
+
+        @raise txlb.errors.ConfigError: when a relay listener is not plain TCP.
+        """
+        for proxy in balancer.proxies.values():
+            for listener in proxy.listeners:
+                tcpAddress(listener)
+        workers = WorkerSet(balancer, self.count, self.argv, self.reactor)
+        balancer.workers = workers
+        for child in list(balancer):
+            if isinstance(child, AdminService):
+                child.useAPI(WorkerAdminAPI(child.api, workers))
+        for name, proxy in balancer.proxies.items():
+            for child in proxy:
+                if isinstance(child, HeartbeatListener):
+                    child.forward = workers.heartbeatForwarder(name, child.pool.name)
+        workers.setServiceParent(balancer)
+        return workers
 
 
 def workerRole(environ=os.environ):
@@ -65,9 +77,9 @@ __all__ = [
     "WorkerAdminAPI",
     "WorkerRole",
     "WorkerSet",
-    "becomeWorker",
+    "Supervisor",
+    "Worker",
     "listenShared",
-    "superviseWorkers",
     "tcpAddress",
     "workerCommand",
     "workerRole",

@@ -109,9 +109,9 @@ class ControlService(AdminService):
     worker 0 makes beside the usual ones.
     """
 
-    def __init__(self, balancer, path, reactor, serving):
+    def __init__(self, balancer, path, builder, serving):
         self.serving = serving
-        AdminService.__init__(self, balancer, [f"unix:{path}:mode=600"], reactor)
+        AdminService.__init__(self, balancer, [f"unix:{path}:mode=600"], builder)
 
     def makeRoot(self, user=None, readOnly=False):
         root = AdminService.makeRoot(self, "worker 0", readOnly)
@@ -161,22 +161,36 @@ class ParentWatch(Service):
             self._loop.stop()
 
 
-def becomeWorker(balancer, role, reactor):
+class Worker:
     """
-    Turn the freshly built tree C{balancer} into worker C{role.index}.
+    The role of a worker other than worker 0, an input of the build
+    (L{txlb.builder.Builder}): its relay listeners bind worker 0's
+    addresses once worker 0 has replayed the admin's changes; it serves no
+    admin of its own (worker 0's orders arrive on a private UNIX socket),
+    binds no heartbeat socket (worker 0 forwards them), and stops when
+    worker 0 is gone.
     """
-    for child in list(balancer):
-        if isinstance(child, AdminService):
-            child.disownServiceParent()
-    for proxy in balancer.proxies.values():
-        for listener in proxy.listeners:
-            tcpAddress(listener)
-        for child in proxy:
-            if isinstance(child, HeartbeatListener):
-                child.bind = False
-    serving = _Serving(role, reactor)
-    balancer.listenHook = serving
-    balancer.workerIndex = role.index
-    ControlService(balancer, role.control, reactor, serving).setServiceParent(balancer)
-    ParentWatch(role.parent, reactor).setServiceParent(balancer)
-    return balancer
+
+    admin = False
+
+    def __init__(self, role, reactor):
+        """
+        @param role: the L{WorkerRole} worker 0 gave this process.
+        """
+        self.role = role
+        self.reactor = reactor
+        self.bind = _Serving(role, reactor)
+
+    def adopt(self, balancer, builder):
+        """
+        Add the worker's control socket and parent watch to the freshly
+        built C{balancer}.
+        """
+        for proxy in balancer.proxies.values():
+            for listener in proxy.listeners:
+                tcpAddress(listener)
+            for child in proxy:
+                if isinstance(child, HeartbeatListener):
+                    child.bind = False
+        ControlService(balancer, self.role.control, builder, self.bind).setServiceParent(balancer)
+        ParentWatch(self.role.parent, self.reactor).setServiceParent(balancer)

@@ -1,0 +1,168 @@
+"""
+The failover attempt: finding, for one client, a host that answers.
+
+It asks the pool for a host (given the hosts this client already tried),
+waits in the pool's queue when the pool says so, connects with a timeout,
+and on a failure gives the host back and asks again, up to the service's
+number of tries. It knows nothing of bytes: when a host answers, it hands
+the connected backend side and its lease to the relay.
+"""
+
+from twisted.internet.error import ConnectionRefusedError, TimeoutError
+from twisted.internet.protocol import ClientFactory
+from twisted.python.failure import Failure
+
+from txlb.interfaces import ILease, IRefusal
+from txlb.pump import BackendSide
+
+
+def failureReason(reason):
+    """
+    One short phrase for why a connection attempt failed.
+    """
+    if reason.check(ConnectionRefusedError):
+        return "connection refused"
+    if reason.check(TimeoutError):
+        return "connect timed out"
+    message = reason.getErrorMessage()
+    return message.strip().rstrip(".") or reason.type.__name__
+
+
+class _Attempt(ClientFactory):
+    """
+    One connection attempt to one host.
+    """
+
+    noisy = False
+
+    def __init__(self, failover, lease):
+        self.failover = failover
+        self.lease = lease
+        self.connector = None
+        self.timer = None
+        self.abandoned = False
+
+    def abandon(self):
+        """
+        Stop the attempt; nothing it reports afterwards is heard.
+        """
+        self.abandoned = True
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        if self.connector is not None:
+            self.connector.stopConnecting()
+
+    def buildProtocol(self, addr):
+        if self.abandoned:
+            return None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        failover = self.failover
+        return BackendSide(failover.relay, self.lease.host, failover.connected)
+
+    def clientConnectionFailed(self, connector, reason):
+        if not self.abandoned:
+            if self.timer is not None and self.timer.active():
+                self.timer.cancel()
+            self.failover.attemptFailed(self, reason)
+
+    def timedOut(self):
+        self.timer = None
+        self.abandon()
+        self.failover.attemptFailed(self, Failure(TimeoutError("connect timed out")))
+
+
+class Failover:
+    """
+    Finds a host that answers for one client connection.
+
+    @ivar relay: the client's side: told C{backendConnected(backend, lease)}
+        once a host answers, or C{gaveUp(why)} when none does.
+    @ivar tried: the hosts tried so far, in order.
+    """
+
+    __slots__ = ("pool", "settings", "reactor", "clock", "client", "relay", "tried", "lease", "attempt", "waiting")
+
+    def __init__(self, pool, settings, reactor, clock, client, relay):
+        """
+        @param pool: the L{IPool} to ask.
+        @param settings: the service's L{txlb.relay.RelaySettings}.
+        @param client: the client's address.
+        """
+        self.pool = pool
+        self.settings = settings
+        self.reactor = reactor
+        self.clock = clock
+        self.client = client
+        self.relay = relay
+        self.tried = ()
+        self.lease = None
+        self.attempt = None
+        self.waiting = None
+
+    def start(self):
+        """
+        Ask for the first host.
+        """
+        if len(self.tried) >= self.settings.maxTries:
+            self.relay.gaveUp("no host answered after %d tries" % len(self.tried))
+            return
+        outcome = self.pool.acquire(self.client, self.tried, self._granted)
+        if ILease.providedBy(outcome):
+            self._connect(outcome)
+        elif IRefusal.providedBy(outcome):
+            self.relay.gaveUp(outcome.reason)
+        else:
+            self.waiting = outcome
+
+    def _granted(self, outcome):
+        self.waiting = None
+        if ILease.providedBy(outcome):
+            self._connect(outcome)
+        else:
+            self.relay.gaveUp(outcome.reason)
+
+    def _connect(self, lease):
+        self.lease = lease
+        host = lease.host
+        self.tried = self.tried + (host,)
+        attempt = self.attempt = _Attempt(self, lease)
+        attempt.timer = self.clock.callLater(self.settings.connectTimeout, attempt.timedOut)
+        attempt.connector = host.connector.connect(self.reactor, attempt)
+
+    def connected(self, backend):
+        """
+        The backend side of the current attempt connected.
+        """
+        lease, self.lease = self.lease, None
+        self.attempt = None
+        lease.connected()
+        self.relay.backendConnected(backend, lease)
+
+    def attemptFailed(self, attempt, reason):
+        """
+        C{attempt} failed: give its host back, count the failure, try the
+        next host.
+        """
+        if attempt is not self.attempt:
+            return
+        self.attempt = None
+        lease, self.lease = self.lease, None
+        lease.failed(failureReason(reason))
+        self.start()
+
+    def abandon(self):
+        """
+        The client went away: stop connecting, give the host back or leave
+        the queue.
+        """
+        if self.attempt is not None:
+            self.attempt.abandon()
+            self.attempt = None
+        if self.lease is not None:
+            lease, self.lease = self.lease, None
+            lease.release()
+        if self.waiting is not None:
+            waiting, self.waiting = self.waiting, None
+            waiting.cancel()
