@@ -8,6 +8,7 @@ real backends, and checks through the admin which path was taken.
 import hashlib
 import os
 import socket
+import struct
 import threading
 import xmlrpc.client
 
@@ -54,6 +55,29 @@ def sendThenListen(sock, server):
     _drain(sock, got)
     server.got = b"".join(got)
     server.done.set()
+
+
+def sendThenReset(sock, server):
+    """
+    Send 4 MB, then reset the connection (SO_LINGER 0) instead of closing
+    it: a reply cut short.
+    """
+    sock.sendall(b"r" * (4 * MB))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def readUntilEnd(sock):
+    """
+    Read until the end of the stream; C{"reset"} when it ended by a reset,
+    C{"eof"} when it ended cleanly.
+    """
+    try:
+        while sock.recv(1 << 16):
+            pass
+    except ConnectionResetError:
+        return "reset"
+    return "eof"
 
 
 class _DataPath:
@@ -148,6 +172,19 @@ class _DataPath:
         self.assertLess(grown, 8 * MB, f"txlb grew by {grown} bytes")
 
 
+    def test_backendResetReachesClient(self):
+        """
+        A backend that resets its connection mid-reply is seen by the
+        client as a reset, not as a complete reply ending cleanly; the
+        reset is counted.
+        """
+        _, address = self.start(sendThenReset)
+        with socket.create_connection(address, timeout=30) as s:
+            self.assertEqual(readUntilEnd(s), "reset")
+        status = self.rpc.getStatus()["default"]
+        self.assertEqual(status["resets"], 1)
+
+
 class TLSListenerTests(SynchronousTestCase):
     def test_neverSpliced(self):
         """
@@ -187,7 +224,6 @@ class TLSListenerTests(SynchronousTestCase):
         self.assertEqual(hashlib.sha256(b"".join(got)).digest(), hashlib.sha256(payload).digest())
         rpc = xmlrpc.client.ServerProxy(adminURL(process))
         self.assertEqual(rpc.getStatus()["default"]["spliced"], 0)
-
 
 class NormalPathTests(_DataPath, SynchronousTestCase):
     FLAGS = ["--no-splice"]

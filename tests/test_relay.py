@@ -4,7 +4,7 @@ order, connect timeouts, buffering, backpressure, half-close, accounting.
 """
 
 from twisted.internet.address import IPv4Address
-from twisted.internet.error import ConnectionDone, ConnectionRefusedError
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
@@ -20,6 +20,11 @@ class HalfCloseTransport(StringTransport):
 
     writeClosed = False
     noDelay = False
+    aborted = False
+
+    def abortConnection(self):
+        self.aborted = True
+        StringTransport.abortConnection(self)
 
     def loseWriteConnection(self):
         self.writeClosed = True
@@ -270,6 +275,62 @@ class AccountingTests(RelayCase):
         protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(transport.value(), b"last words")
         self.assertTrue(transport.disconnecting)
+
+    def test_backendResetResetsClient(self):
+        """
+        A host's reset reaches the client as a reset, never as a clean end
+        of stream, after what was relayed; it is counted once.
+        """
+        service = self.service(hosts=("a",))
+        client, transport = self.accept(service)
+        protocol, _ = self.connectBackend()
+        protocol.dataReceived(b"half a reply")
+        protocol.connectionLost(Failure(ConnectionLost()))
+        client.connectionLost(Failure(ConnectionAborted()))
+        self.assertEqual(transport.value(), b"half a reply")
+        self.assertTrue(transport.aborted)
+        self.assertEqual((service.resets, self.hosts["a"].open), (1, 0))
+
+    def test_clientResetResetsBackend(self):
+        """
+        A client's reset reaches the host as a reset; counted once.
+        """
+        service = self.service(hosts=("a",))
+        client, _ = self.accept(service)
+        protocol, backend = self.connectBackend()
+        client.connectionLost(Failure(ConnectionLost()))
+        protocol.connectionLost(Failure(ConnectionAborted()))
+        self.assertTrue(backend.aborted)
+        self.assertEqual((service.resets, self.hosts["a"].open), (1, 0))
+
+    def test_cleanCloseStaysClean(self):
+        """
+        A clean close on either side is relayed as a clean close, not a
+        reset, and counts no reset.
+        """
+        service = self.service(hosts=("a",))
+        for clientFirst in (True, False):
+            client, transport = self.accept(service)
+            protocol, backend = self.connectBackend()
+            first, second = (client, protocol) if clientFirst else (protocol, client)
+            first.connectionLost(Failure(ConnectionDone()))
+            second.connectionLost(Failure(ConnectionDone()))
+            self.assertFalse(transport.aborted or backend.aborted)
+        self.assertEqual(service.resets, 0)
+
+    def test_abortIsNotCountedAsRelayedReset(self):
+        """
+        txlb's own abort (the idle timeout) resets both sides without
+        counting a reset relayed from a peer.
+        """
+        service = self.service(hosts=("a",), idleTimeout=10.0)
+        client, transport = self.accept(service)
+        protocol, backend = self.connectBackend()
+        self.reactor.advance(20)
+        client.connectionLost(Failure(ConnectionAborted()))
+        protocol.connectionLost(Failure(ConnectionAborted()))
+        self.assertTrue(transport.aborted and backend.aborted)
+        self.assertEqual(service.resets, 0)
 
     def test_idleTimeout(self):
         """

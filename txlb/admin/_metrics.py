@@ -38,6 +38,9 @@ class BalancerCollector:
         spliced = CounterMetricFamily(
             "txlb_service_spliced_connections", "Connections moved to the zero-copy (splice) path.", labels=["service"]
         )
+        resets = CounterMetricFamily(
+            "txlb_service_resets", "Connections one side reset, relayed as a reset to the other.", labels=["service"]
+        )
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
         for sname, proxy in self.balancer.proxies.items():
@@ -45,6 +48,7 @@ class BalancerCollector:
             accepted.add_metric([sname], served["accepted"])
             refused.add_metric([sname], served["unreachable"])
             spliced.add_metric([sname], served["spliced"])
+            resets.add_metric([sname], served["resets"])
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for gname, pool in proxy.pools.items():
@@ -61,7 +65,7 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, queued, waiting]
+        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting]
 
 
 class MetricsResource(Resource):

@@ -62,8 +62,8 @@ def groupCounts(proxy, pool):
 
 def serviceCounts(proxy):
     """
-    A service's C{accepted}, C{unreachable}, C{spliced} and C{clients}
-    (connected now), over every worker.
+    A service's C{accepted}, C{unreachable}, C{spliced}, C{resets} and
+    C{clients} (connected now), over every worker.
     """
     others = _others(proxy)
     return {
@@ -71,6 +71,7 @@ def serviceCounts(proxy):
         "accepted": proxy.accepted + others.get("accepted", 0),
         "unreachable": proxy.unreachable + others.get("unreachable", 0),
         "spliced": proxy.spliced + others.get("spliced", 0),
+        "resets": proxy.resets + others.get("resets", 0),
     }
 
 
@@ -145,6 +146,7 @@ def serviceStatus(proxy):
         "accepted": number(counts["accepted"]),
         "unreachable": number(counts["unreachable"]),
         "spliced": number(counts["spliced"]),
+        "resets": number(counts["resets"]),
         "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }

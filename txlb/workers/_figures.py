@@ -5,7 +5,7 @@ admin's status, page and metrics.
 
 #: The counters summed at each level of a status.
 SUMMED = {
-    "service": ("accepted", "unreachable", "spliced", "clients"),
+    "service": ("accepted", "unreachable", "spliced", "resets", "clients"),
     "group": ("waiting", "queued", "refused"),
     "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
 }
