@@ -9,7 +9,8 @@ from zope.interface.verify import verifyObject
 
 from txlb.backend import Backend
 from txlb.interfaces import ILease, IPool, IRefusal, IWait
-from txlb.pool import NO_HOST, NO_OTHER_HOST, QUEUE_FULL, QUEUE_TIMEOUT, Pool
+from txlb.grants import NO_HOST, NO_OTHER_HOST, QUEUE_FULL, QUEUE_TIMEOUT
+from txlb.pool import Pool
 from txlb.schedulers import makeScheduler
 
 

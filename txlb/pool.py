@@ -13,95 +13,24 @@ happened.
 
 from collections import OrderedDict, deque
 
-import attr
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from txlb.backend import DOWN, DRAINING, MAINT, STATES, UP, LastFailure, StateChange
 from txlb.errors import ConfigError, NoHostAvailable
-from txlb.interfaces import ILease, IPool, IRefusal, IWait
+from txlb.grants import (
+    NO_HOST,
+    NO_OTHER_HOST,
+    QUEUE_FULL,
+    QUEUE_TIMEOUT,
+    REFUSALS,
+    Lease,
+    Waiting,
+)
+from txlb.interfaces import IPool
 
 DEFAULT_QUEUE_SIZE = 256
 DEFAULT_QUEUE_TIMEOUT = 10.0
-
-
-#: Why a pool refuses a client: the keys of L{Pool.refusals}.
-NO_HOST = "no-host"
-NO_OTHER_HOST = "no-other-host"
-QUEUE_FULL = "queue-full"
-QUEUE_TIMEOUT = "queue-timeout"
-
-
-@implementer(IRefusal)
-@attr.s(frozen=True, slots=True)
-class Refusal:
-    """
-    A pool's answer when it has no host for a client.
-
-    @ivar kind: one of L{NO_HOST}, L{NO_OTHER_HOST}, L{QUEUE_FULL},
-        L{QUEUE_TIMEOUT}.
-    @ivar reason: the same, as a phrase for logs.
-    """
-
-    kind = attr.ib()
-    reason = attr.ib()
-
-
-_REFUSALS = {
-    NO_HOST: Refusal(NO_HOST, "no host is available"),
-    NO_OTHER_HOST: Refusal(NO_OTHER_HOST, "no other host is available"),
-    QUEUE_FULL: Refusal(QUEUE_FULL, "the wait queue is full"),
-    QUEUE_TIMEOUT: Refusal(QUEUE_TIMEOUT, "no host had a free slot within the queue timeout"),
-}
-
-
-@implementer(ILease)
-class Lease:
-    """
-    One host granted to one client connection; given back exactly once.
-    """
-
-    __slots__ = ("pool", "host", "granted", "connectedAt")
-
-    def __init__(self, pool, host, granted):
-        self.pool = pool
-        self.host = host
-        self.granted = granted
-        self.connectedAt = None
-
-    def connected(self):
-        self.connectedAt = self.pool.clock.seconds()
-        self.pool.connectSucceeded(self.host)
-
-    def failed(self, reason):
-        host, self.host = self.host, None
-        if host is not None:
-            self.pool._giveBack(self, host)
-            self.pool.connectFailed(host, reason)
-
-    def release(self):
-        host, self.host = self.host, None
-        if host is not None:
-            self.pool._giveBack(self, host)
-
-
-@implementer(IWait)
-class Waiting:
-    """
-    A client waiting in the queue for a host with a free slot.
-    """
-
-    __slots__ = ("pool", "client", "tried", "granted", "timer")
-
-    def __init__(self, pool, client, tried, granted):
-        self.pool = pool
-        self.client = client
-        self.tried = tried
-        self.granted = granted
-        self.timer = None
-
-    def cancel(self):
-        self.pool._leaveQueue(self)
 
 
 @implementer(IPool)
@@ -145,7 +74,7 @@ class Pool:
         self.queueTimeout = queueTimeout
         self.queued = 0
         self.refused = 0
-        self.refusals = dict.fromkeys(_REFUSALS, 0)
+        self.refusals = dict.fromkeys(REFUSALS, 0)
         self._queue = deque()
         self._observers = []
         self.setScheduler(schedulerFactory, schedulerSpec)
@@ -307,9 +236,12 @@ class Pool:
         if count:
             self.refused += 1
             self.refusals[kind] += 1
-        return _REFUSALS[kind]
+        return REFUSALS[kind]
 
-    def _giveBack(self, lease, host):
+    def giveBack(self, lease, host):
+        """
+        C{lease} ended: C{host} has one connection less (L{Lease} calls this).
+        """
         host.open -= 1
         host.lastClosed = self.clock.seconds()
         self._schedulerOf(host).connectionClosed(host)
@@ -380,7 +312,10 @@ class Pool:
 
     # Queue
 
-    def _leaveQueue(self, waiting):
+    def leaveQueue(self, waiting):
+        """
+        C{waiting} left the queue (L{Waiting} calls this).
+        """
         try:
             self._queue.remove(waiting)
         except ValueError:
@@ -414,4 +349,4 @@ class Pool:
         return len(self._queue)
 
 
-__all__ = ["Pool", "Lease", "Refusal", "Waiting", "UP", "DOWN", "DRAINING", "MAINT"]
+__all__ = ["Pool", "UP", "DOWN", "DRAINING", "MAINT"]
