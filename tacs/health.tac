@@ -22,8 +22,8 @@ from txlb.config import (
     Heartbeat,
     Host,
     Service,
-    application,
 )
+from txlb.tac import application
 
 
 application = application(

@@ -54,6 +54,8 @@ def loadTac(path, builder=None):
     except Exception as e:
         where = _lineIn(path, e.__traceback__)
         message = str(e) or "(no message)"
+        if isinstance(e, ImportError) and e.name == "txlb.config" and "'application'" in message:
+            message += " (import it with: from txlb.tac import application)"
         raise ConfigError(
             f"{shown}, line {where}: {e.__class__.__name__}: {message}"
         ) from None
