@@ -19,8 +19,8 @@ from txlb._limits import raiseFileLimit
 from txlb.builder import build
 from txlb.config import Balancer, Group, Host, Service
 from txlb.errors import ConfigError
-from txlb.faultsuite import PENDING, SCENARIOS, Outcome, Pending
-from txlb.faultsuite._report import rst, text
+from faults import PENDING, SCENARIOS, Outcome, Pending
+from faults._report import rst, text
 from txlb.listener import Listener, _AcceptErrors
 from txlb.tap import Options
 
@@ -359,7 +359,7 @@ class ReportTests(SynchronousTestCase):
         ]
         waiting = [Pending("c", "will do c", "part c")]
         page = rst(outcomes, waiting, False, 12.0)
-        self.assertIn("python -m txlb.faultsuite --out doc/reliability.rst", page)
+        self.assertIn("python -m faults --out doc/reliability.rst", page)
         self.assertIn("   * - a", page)
         self.assertIn("1.0 MiB / 2.0 MiB", page)
         self.assertIn("FAIL: it broke", page)
