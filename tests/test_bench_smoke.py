@@ -7,11 +7,13 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from tests.support import ROOT
 
 
+@pytest.mark.slow
 class BenchmarkSmokeTests(SynchronousTestCase):
     def test_shortRun(self):
         """

@@ -232,3 +232,24 @@ class OptionsTests(SynchronousTestCase):
             e = self.assertRaises(SystemExit, self.parse, *args)
             self.assertTrue(str(e.code).startswith("twistd txlb: "), e.code)
             self.assertIn(words, str(e.code))
+
+
+class DrainTimeoutTests(SynchronousTestCase):
+    """
+    C{Service.drainTimeout}, in a description and in the example C{.tac}.
+    """
+
+    def test_config(self):
+        """
+        C{Service.drainTimeout} defaults to 10 s and must not be negative.
+        """
+        self.assertEqual(Service("s", groups=[Group("g")]).drainTimeout, 10.0)
+        self.assertRaises(ConfigError, Service, "s", groups=[Group("g")], drainTimeout=-1)
+
+    def test_exampleTac(self):
+        """
+        C{tacs/graceful.tac} loads and sets a drain timeout of 30 s.
+        """
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tacs", "graceful.tac")
+        top = list(loadTac(path))[0]
+        self.assertEqual(top.proxies["web"].drainTimeout, 30.0)

@@ -1,12 +1,12 @@
 """
 The fault suite's attacks on the admin and the heartbeat listener, with a
-real twistd: the same code C{python -m txlb.faultsuite} runs.
+real twistd: the same code C{python -m faults} runs.
 """
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_faults_scenarios import ScenarioMixin
-from txlb.faultsuite import attacks
+from faults import attacks
 
 
 class AttackTests(ScenarioMixin, SynchronousTestCase):

@@ -1,12 +1,12 @@
 """
 Bad C{.tac} files and bad flags given to a real C{twistd txlb}: one clear
 sentence each, a non-zero status, no traceback. One test per case in
-L{txlb.faultsuite.badinput.CASES}.
+L{faults.badinput.CASES}.
 """
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.faultsuite.badinput import CASES, problemWith, runCase
+from faults.badinput import CASES, problemWith, runCase
 
 
 class BadInputTests(SynchronousTestCase):

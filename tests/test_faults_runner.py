@@ -1,5 +1,5 @@
 """
-The runner, C{python -m txlb.faultsuite}, as a user runs it.
+The runner, C{python -m faults}, as a user runs it.
 """
 
 import os
@@ -13,7 +13,7 @@ from tests.support import Process
 
 class RunnerTests(SynchronousTestCase):
     """
-    C{python -m txlb.faultsuite}.
+    C{python -m faults}.
     """
 
     def test_writesPage(self):
@@ -25,7 +25,7 @@ class RunnerTests(SynchronousTestCase):
         os.close(fd)
         self.addCleanup(os.unlink, path)
         runner = Process(
-            [sys.executable, "-m", "txlb.faultsuite", "--only", "bad .tac files and flags",
+            [sys.executable, "-m", "faults", "--only", "bad .tac files and flags",
              "--out", path]
         )
         self.assertEqual(runner.wait(60), 0, runner.output)
@@ -39,7 +39,7 @@ class RunnerTests(SynchronousTestCase):
         """
         An unknown scenario name is one sentence and status 2.
         """
-        runner = Process([sys.executable, "-m", "txlb.faultsuite", "--only", "nope"])
+        runner = Process([sys.executable, "-m", "faults", "--only", "nope"])
         self.assertEqual(runner.wait(30), 2)
         self.assertIn("no scenario named 'nope'", runner.output)
         self.assertNotIn("Traceback", runner.output)

@@ -1,12 +1,12 @@
 """
 Each fault-suite scenario, CI-sized, with real processes on 127.0.0.1:
-the same code C{python -m txlb.faultsuite} runs for C{doc/reliability.rst}.
+the same code C{python -m faults} runs for C{doc/reliability.rst}.
 """
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.faultsuite import accounting, descriptors, integrity, midstream, slowpeers
-from txlb.faultsuite import stopping, timeouts
+from faults import accounting, descriptors, integrity, midstream, slowpeers
+from faults import stopping, timeouts
 
 
 class ScenarioMixin:
@@ -118,7 +118,7 @@ class DescriptorTests(ScenarioMixin, SynchronousTestCase):
 
 class AccountingTests(ScenarioMixin, SynchronousTestCase):
     """
-    Counters after abuse, read from the in-process harness.
+    Counters after abuse, read through the admin of a real twistd.
     """
 
     def test_flapping(self):

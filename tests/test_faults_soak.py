@@ -2,11 +2,13 @@
 The soak scenario: 60 s of mixed load with RSS and descriptors sampled.
 """
 
+import pytest
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.faultsuite import soak
+from faults import soak
 
 
+@pytest.mark.slow
 class SoakTests(SynchronousTestCase):
     """
     Long mixed load.

@@ -226,7 +226,7 @@ class LifecycleTests(SynchronousTestCase):
                       "--backend", a.address]
         )
         self.addCleanup(process.stop)
-        from txlb.faultsuite._clients import settle
+        from faults._clients import settle
 
         def adminAddress():
             if not os.path.exists(logfile):

@@ -7,7 +7,9 @@ real backends, and checks through the admin which path was taken.
 
 import hashlib
 import os
+import select
 import socket
+import ssl
 import struct
 import threading
 import xmlrpc.client
@@ -42,6 +44,44 @@ def _drain(sock, into):
         if not data:
             return
         into.append(data)
+
+
+def tlsEcho(sock, payload, timeout=30.0):
+    """
+    Send C{payload} over the TLS socket C{sock} while reading what comes
+    back, until as many bytes came back, the peer closed, or nothing
+    happened for C{timeout} seconds; return what was read.
+
+    One thread does both: OpenSSL does not allow one connection to be
+    read in one thread while another writes to it.
+    """
+    sock.setblocking(False)
+    view = memoryview(payload)
+    sent, got, received = 0, [], 0
+    while received < len(payload):
+        writing = [sock] if sent < len(payload) else []
+        readable, writable, _ = select.select([sock], writing, [], timeout)
+        if not readable and not writable:
+            raise AssertionError(f"nothing happened for {timeout} s: sent {sent}, got {received}")
+        if writable:
+            try:
+                # After a "want" error OpenSSL must be given the same bytes again:
+                # sent has not moved, so this slice is the same.
+                sent += sock.send(view[sent : sent + (1 << 16)])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+        # Read all there is, including what OpenSSL has decrypted already
+        # (select does not see that).
+        while True:
+            try:
+                data = sock.recv(1 << 16)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            if not data:
+                return b"".join(got)
+            got.append(data)
+            received += len(data)
+    return b"".join(got)
 
 
 def sendThenListen(sock, server):
@@ -206,22 +246,8 @@ class TLSListenerTests(SynchronousTestCase):
         context.verify_mode = ssl.CERT_NONE
         payload = os.urandom(8 * MB)
         with context.wrap_socket(socket.create_connection(address, timeout=30)) as s:
-            got = []
-
-            def read():
-                while True:
-                    data = s.recv(1 << 16)
-                    if not data:
-                        return
-                    got.append(data)
-                    if sum(map(len, got)) == len(payload):
-                        return
-
-            reader = threading.Thread(target=read)
-            reader.start()
-            s.sendall(payload)
-            reader.join(60)
-        self.assertEqual(hashlib.sha256(b"".join(got)).digest(), hashlib.sha256(payload).digest())
+            got = tlsEcho(s, payload)
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(payload).digest())
         rpc = xmlrpc.client.ServerProxy(adminURL(process))
         self.assertEqual(rpc.getStatus()["default"]["spliced"], 0)
 

@@ -417,3 +417,100 @@ class PoolPolicyTests(RelayCase):
         self.assertTrue(transport.disconnecting)
         self.assertEqual(self.reactor.tcpClients, [])
         self.assertEqual(self.pool.refused, 1)
+
+
+# Kept beside the tests below, which alone use it.
+from twisted.internet import error  # noqa: E402
+
+
+class BothHalvesShutTests(RelayCase):
+    """
+    Closing relay connections once both directions are shut.
+    """
+
+    def test_bothHalvesShutCloses(self):
+        """
+        Once the client has sent EOF and its write side is shut (after the
+        backend's EOF), txlb closes the client connection; Twisted would
+        otherwise keep it, and its descriptor, forever.
+        """
+        service = self.service(hosts=("a",))
+        client, transport = self.accept(service)
+        backend, _ = self.connectBackend()
+        client.readConnectionLost()
+        self.assertFalse(transport.disconnecting)
+        backend.readConnectionLost()
+        self.assertTrue(transport.writeClosed)
+        client.writeConnectionLost()
+        self.assertTrue(transport.disconnecting)
+
+    def test_backendBothHalvesShutCloses(self):
+        """
+        The same for the backend connection, in either order.
+        """
+        service = self.service(hosts=("a",))
+        self.accept(service)
+        backend, backendTransport = self.connectBackend()
+        backend.writeConnectionLost()
+        self.assertFalse(backendTransport.disconnecting)
+        backend.readConnectionLost()
+        self.assertTrue(backendTransport.disconnecting)
+
+
+class BackendLostTests(RelayCase):
+    """
+    One side of a relay going away.
+    """
+
+    def test_bytesAfterBackendLost(self):
+        """
+        Bytes the client sent that arrive in the reactor iteration in which
+        the backend connection was lost are dropped, not an exception (the
+        host has been released already).
+        """
+        service = self.service(hosts=("a",))
+        client, transport = self.accept(service)
+        backend, backendTransport = self.connectBackend()
+        backend.connectionLost(Failure(ConnectionDone()))
+        client.dataReceived(b"late bytes")
+        self.assertTrue(transport.disconnecting)
+        self.assertIsNone(transport.producer)
+        self.assertEqual(backendTransport.value(), b"")
+        host = self.hosts["a"]
+        self.assertEqual((host.open, host.bytesIn), (0, 0))
+
+    def test_clientLostUnregisters(self):
+        """
+        When the client goes, the backend connection stops having it as its
+        producer before it is closed: a paused, lost producer would keep
+        Twisted from ever finishing the close (a leaked descriptor).
+        """
+        service = self.service(hosts=("a",))
+        client, transport = self.accept(service)
+        _, backendTransport = self.connectBackend()
+        self.assertIs(backendTransport.producer, transport)
+        client.connectionLost(Failure(ConnectionDone()))
+        self.assertIsNone(backendTransport.producer)
+        self.assertTrue(backendTransport.disconnecting)
+
+
+class ConnectTimeoutFailoverTests(RelayCase):
+    """
+    Failing over when a connect times out.
+    """
+
+    def test_failsOver(self):
+        """
+        A connect timeout (a UserError in Twisted) fails the client over to
+        the next host instead of leaving it waiting.
+        """
+        service = self.service(hosts=("a", "b"))
+        client, transport = self.accept(service)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        factory = self.reactor.tcpClients[0][2]
+        factory.clientConnectionFailed(None, Failure(error.TimeoutError()))
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.assertNotEqual(self.reactor.tcpClients[0][1], self.reactor.tcpClients[1][1])
+        self.assertFalse(transport.disconnecting)
+        host = self.hosts[client.failover.tried[0].name]
+        self.assertEqual((host.failed, host.open), (1, 0))

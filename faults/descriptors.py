@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 from txlb._limits import raiseFileLimit
-from txlb.faultsuite._clients import settle, transfer
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
+from faults._clients import settle, transfer
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
 
 IDLE = "idle client connections"
 EMFILE = "out of descriptors (EMFILE)"

@@ -10,7 +10,7 @@ import time
 import attr
 
 from tests.support import Twistd
-from txlb.faultsuite._outcome import Outcome, check
+from faults._outcome import Outcome, check
 
 NAME = "bad .tac files and flags"
 

@@ -15,9 +15,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import transfer
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
+from faults._clients import transfer
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import BackendProcess, afterwards, lines, quickStart, startBalancer, usage
 
 NAME = "integrity under backend kills"
 #: The same on Twisted's normal path only (no splice(2)).

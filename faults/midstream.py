@@ -9,8 +9,8 @@ import socket
 import time
 from contextlib import ExitStack
 
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 NAME = "backend dies mid-stream"
 

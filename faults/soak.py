@@ -11,9 +11,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import transfer
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
+from faults._clients import transfer
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 NAME = "soak"
 RSS_MARGIN = 4 * 1048576

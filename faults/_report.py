@@ -6,7 +6,7 @@ import platform
 import sys
 import time
 
-from txlb.faultsuite._outcome import COLUMNS
+from faults._outcome import COLUMNS
 
 
 def text(outcomes):
@@ -35,13 +35,12 @@ def _listTable(title, header, rows, widths):
     return lines + [""]
 
 
-def rst(outcomes, pending, long, seconds):
+def rst(outcomes, long, seconds):
     """
-    C{doc/reliability.rst}: how the figures were made, the table, and what
-    is still to come.
+    C{doc/reliability.rst}: how the figures were made, and the table.
     """
     variant = "long" if long else "CI-sized"
-    command = "python -m txlb.faultsuite" + (" --long" if long else "")
+    command = "python -m faults" + (" --long" if long else "")
     title = "Reliability: the fault suite"
     lines = [
         title,
@@ -53,6 +52,21 @@ def rst(outcomes, pending, long, seconds):
         "processes that are killed, stalled and flapped, and real client sockets.",
         "Each scenario is also a test (``tests/test_faults_*.py``).",
         "",
+        "The suite lives in ``faults/``, beside ``txlb/`` in a checkout of the",
+        "source; it is not installed with txlb (it builds on the checkout's",
+        "``tests/support.py``). From the top of a checkout, with txlb's",
+        "dependencies installed::",
+        "",
+        "    python -m faults",
+        "    python -m faults --only soak --only 'backend dies mid-stream'",
+        "    python -m faults --long",
+        "",
+        "run every scenario (about two minutes), only the scenarios named (as in the",
+        "table's first column), or the long variant (at least 1 GiB and 100 kills,",
+        "ten times the clients elsewhere, a one-hour soak). Each prints the table;",
+        "``--out FILE`` also writes it as this page. The exit status is 1 when a",
+        "scenario broke a promise.",
+        "",
         "This page is generated; do not edit it by hand. It comes from::",
         "",
         f"    {command} --out doc/reliability.rst",
@@ -60,8 +74,6 @@ def rst(outcomes, pending, long, seconds):
         f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({variant} variant, "
         f"{seconds:.0f} s in all) on Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, {platform.machine()}.",
-        "``python -m txlb.faultsuite --long`` runs the long variant (at least 1 GiB and",
-        "100 kills, ten times the clients elsewhere, a one-hour soak).",
         "",
         "RSS and descriptors are txlb's, before the scenario's load",
         "and after it ended and its connections closed, unless the row says otherwise.",
@@ -73,21 +85,6 @@ def rst(outcomes, pending, long, seconds):
         [o.cells() for o in outcomes],
         "10 22 26 6 6 10 8 12",
     )
-    if pending:
-        lines += [
-            "Still to come",
-            "-------------",
-            "",
-            "These scenarios wait for parts of txlb being built beside this suite;",
-            "each becomes a row above when its part lands.",
-            "",
-        ]
-        lines += _listTable(
-            "Pending scenarios",
-            ["scenario", "plan", "needs"],
-            [[p.name, p.plan, p.needs] for p in pending],
-            "20 60 20",
-        )
     return "\n".join(lines)
 
 

@@ -1,17 +1,14 @@
 """
-The scenarios the runner knows, in the order it runs them, and those that
-wait for parts of txlb not built yet.
+The scenarios the runner knows, in the order it runs them.
 
 To add a scenario: write a function C{run(long=False) -> Outcome} in a
 module of this package, and add a L{Scenario} row to L{SCENARIOS} (and a
-test in C{tests/test_faults_*.py} calling it). The rows of L{PENDING} name
-the scenarios that need the admin (issue 6) or heartbeats (issue 5); when
-those land, each becomes a module and moves up into L{SCENARIOS}.
+test in C{tests/test_faults_*.py} calling it).
 """
 
 import attr
 
-from txlb.faultsuite import (
+from faults import (
     accounting,
     attacks,
     badinput,
@@ -35,17 +32,6 @@ class Scenario:
     run = attr.ib()
 
 
-@attr.s(frozen=True)
-class Pending:
-    """
-    A scenario that waits for another part of txlb.
-    """
-
-    name = attr.ib()
-    plan = attr.ib()
-    needs = attr.ib()
-
-
 SCENARIOS = [
     Scenario(descriptors.IDLE, descriptors.idle),
     Scenario(integrity.NAME, integrity.run),
@@ -65,5 +51,3 @@ SCENARIOS = [
     Scenario(attacks.HEARTBEATS, attacks.heartbeats),
     Scenario(soak.NAME, soak.run),
 ]
-
-PENDING = []

@@ -17,9 +17,9 @@ import uuid
 import xmlrpc.client
 
 from txlb.admin import METHODS, UserFile, hashPassword
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, listening, quickStart, startBalancer, usage
-from txlb.faultsuite._clients import transfer, settle
+from faults._outcome import Outcome, check
+from faults._processes import BackendProcess, listening, quickStart, startBalancer, usage
+from faults._clients import transfer, settle
 
 FUZZ = "admin under fuzzing"
 AUTH = "admin authentication"

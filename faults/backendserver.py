@@ -1,6 +1,6 @@
 """
 A backend for the fault suite, as its own process (so it can be killed):
-C{python -m txlb.faultsuite.backendserver MODE [--port N] [--bytes N]
+C{python -m faults.backendserver MODE [--port N] [--bytes N]
 [--period S]}. It prints C{backend listening on PORT} once bound.
 
 Modes: C{echo} (send back what arrives, close after the client's EOF),

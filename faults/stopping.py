@@ -12,9 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import transfer
-from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, quickStart, startBalancer, usage
+from faults._clients import transfer
+from faults._outcome import Outcome, check
+from faults._processes import BackendProcess, quickStart, startBalancer, usage
 
 NAME = "stop under load (SIGTERM)"
 DRAIN = 3.0

@@ -13,7 +13,7 @@ import sys
 import xmlrpc.client
 
 from tests.support import TWISTD, Process, Twistd, rss
-from txlb.faultsuite._clients import settle
+from faults._clients import settle
 
 LOCAL = "tcp:0:interface=127.0.0.1"
 
@@ -78,7 +78,7 @@ def quickStart(backends, *flags):
 
 class BackendProcess:
     """
-    A L{txlb.faultsuite.backendserver} process; can be killed and restarted
+    A L{faults.backendserver} process; can be killed and restarted
     on the same port.
     """
 
@@ -94,7 +94,7 @@ class BackendProcess:
         """
         Start (again), on the same port as before if there was one.
         """
-        argv = [sys.executable, "-m", "txlb.faultsuite.backendserver", self.mode]
+        argv = [sys.executable, "-m", "faults.backendserver", self.mode]
         argv += ["--port", str(self.port)] + self.args
         self.process = Process(argv)
         self.stack.callback(self.process.stop)
@@ -120,12 +120,15 @@ class AdminBalancer:
     """
     A real C{twistd txlb} with its admin on loopback: the suite reads its
     counters the way users do, through C{getStatus}.
+
+    @ivar process: the L{Process} running it.
+    @ivar address: where its service C{default} listens.
+    @ivar url: its admin's XML-RPC URL.
     """
 
     def __init__(self, stack, backends, *flags):
         args = quickStart(backends, *flags, "--admin", "tcp:0:interface=127.0.0.1")
         self.process, self.address = startBalancer(stack, args)
-        self.popen = self.process.popen
         host, port = listening(self.process, "admin")
         self.url = f"http://{host}:{port}/RPC2"
 

@@ -13,9 +13,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-from txlb.faultsuite._clients import reset, settle, transfer
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import AdminBalancer, BackendProcess, afterwards, usage
+from faults._clients import reset, settle, transfer
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import AdminBalancer, BackendProcess, afterwards, usage
 
 FLAPPING = "flapping backend under load"
 GARBAGE = "garbage, instant close, send-and-reset clients"
@@ -61,7 +61,7 @@ def flapping(long=False):
         flap = BackendProcess(stack, "flap", "--period", "0.3")
         steady = BackendProcess(stack, "echo")
         balancer = AdminBalancer(stack, [flap, steady], "--connect-timeout", "1")
-        before = usage(balancer)
+        before = usage(balancer.process)
         deadline = time.monotonic() + seconds
 
         def worker(_):
@@ -75,7 +75,7 @@ def flapping(long=False):
         with ThreadPoolExecutor(8) as executor:
             results = [r for rs in executor.map(worker, range(8)) for r in rs]
         counters = settle(balancer.counters, lambda c: _open(c) == 0)
-        after = afterwards(balancer, before)
+        after = afterwards(balancer.process, before)
     intact = sum(r.error is None and r.received == payload for r in results)
     cut = sum(r.received == payload[: len(r.received)] and r.error != "hung" for r in results)
     corrupt = len(results) - cut
@@ -128,7 +128,7 @@ def garbage(long=False, seed=None):
         dead = BackendProcess(stack, "echo")
         dead.kill()
         balancer = AdminBalancer(stack, [live, dead], "--connect-timeout", "1")
-        before = usage(balancer)
+        before = usage(balancer.process)
         lock = threading.Lock()
 
         def one(kind):
@@ -139,8 +139,8 @@ def garbage(long=False, seed=None):
         with ThreadPoolExecutor(16) as executor:
             results = list(executor.map(one, kinds))
         counters = settle(balancer.counters, lambda c: _open(c) == 0)
-        after = afterwards(balancer, before)
-        alive = balancer.popen.poll() is None
+        after = afterwards(balancer.process, before)
+        alive = balancer.process.popen.poll() is None
     echoes = [ok for kind, ok in results if kind == "echo"]
     problems = []
     attempts, failures = _checkCounters(problems, counters, count)

@@ -7,8 +7,8 @@ from the fast side instead of buffering: its memory stays bounded.
 import socket
 from contextlib import ExitStack
 
-from txlb.faultsuite._outcome import Outcome, check, checkReleased
-from txlb.faultsuite._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
+from faults._outcome import Outcome, check, checkReleased
+from faults._processes import BackendProcess, afterwards, quickStart, startBalancer, usage
 
 SIZE = 100 * 1048576
 BOUND = 16 * 1048576

@@ -1,5 +1,5 @@
 """
-C{python -m txlb.faultsuite [--long] [--out doc/reliability.rst]
+C{python -m faults [--long] [--out doc/reliability.rst]
 [--only NAME]}: run every scenario, print the table, write the page.
 """
 
@@ -7,9 +7,9 @@ import argparse
 import sys
 import time
 
-from txlb.faultsuite._outcome import Outcome
-from txlb.faultsuite._registry import PENDING, SCENARIOS
-from txlb.faultsuite._report import rst, say, text
+from faults._outcome import Outcome
+from faults._registry import SCENARIOS
+from faults._report import rst, say, text
 
 
 def main(argv=None):
@@ -17,7 +17,7 @@ def main(argv=None):
     Run the suite; the exit status is 1 when a scenario broke a promise.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m txlb.faultsuite",
+        prog="python -m faults",
         description="Run txlb's fault-injection scenarios with real processes on 127.0.0.1.",
     )
     parser.add_argument("--long", action="store_true", help="the long variant (over an hour)")
@@ -43,7 +43,7 @@ def main(argv=None):
     print(text(outcomes))
     if args.out:
         with open(args.out, "w") as f:
-            f.write(rst(outcomes, PENDING, args.long, time.monotonic() - started))
+            f.write(rst(outcomes, args.long, time.monotonic() - started))
     return 0 if all(o.passed for o in outcomes) else 1
 
 
