@@ -231,8 +231,6 @@ class TLSListenerTests(SynchronousTestCase):
         A TLS listener's connections stay on the normal path (the kernel
         would bypass TLS): 8 MB echoed over TLS come back identical.
         """
-        import ssl
-
         from tests.support import selfSigned
 
         keyPath, certPath = selfSigned(self)
