@@ -514,3 +514,55 @@ class ConnectTimeoutFailoverTests(RelayCase):
         self.assertFalse(transport.disconnecting)
         host = self.hosts[client.failover.tried[0].name]
         self.assertEqual((host.failed, host.open), (1, 0))
+
+
+class TerminationTests(RelayCase):
+    """
+    Each connection ends with exactly one word of L{txlb.terminations},
+    decided where the end is seen first.
+    """
+
+    def test_closes(self):
+        """
+        A clean close or a reset on either side names the side and the way.
+        """
+        service = self.service(hosts=("a",))
+        cases = [
+            (True, ConnectionDone, "client-closed"),
+            (False, ConnectionDone, "backend-closed"),
+            (True, ConnectionLost, "client-reset"),
+            (False, ConnectionLost, "backend-reset"),
+        ]
+        for clientFirst, error, word in cases:
+            client, _ = self.accept(service)
+            protocol, _ = self.connectBackend()
+            first, second = (client, protocol) if clientFirst else (protocol, client)
+            first.connectionLost(Failure(error()))
+            second.connectionLost(Failure(ConnectionAborted()))
+            self.assertEqual(client.termination, word)
+
+    def test_noHostAndConnectFailed(self):
+        """
+        No host at all is no-host; every host refusing is connect-failed.
+        """
+        service = self.service(hosts=("a",))
+        self.hosts["a"].state = "down"
+        client, _ = self.accept(service)
+        client.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(client.termination, "no-host")
+        self.hosts["a"].state = "up"
+        client, _ = self.accept(service)
+        for _ in range(3):
+            self.refuseBackend()
+        client.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(client.termination, "connect-failed")
+
+    def test_idleTimeout(self):
+        """
+        The idle timeout's abort says idle-timeout.
+        """
+        service = self.service(hosts=("a",), idleTimeout=10.0)
+        client, _ = self.accept(service)
+        self.connectBackend()
+        self.reactor.advance(20)
+        self.assertEqual(client.termination, "idle-timeout")

@@ -12,6 +12,7 @@ from twisted.internet.error import ConnectionRefusedError, TimeoutError
 from twisted.internet.protocol import ClientFactory
 from twisted.python.failure import Failure
 
+from txlb import terminations
 from txlb.interfaces import ILease, IRefusal
 from txlb.pump import BackendSide
 
@@ -78,7 +79,8 @@ class Failover:
     Finds a host that answers for one client connection.
 
     @ivar relay: the client's side: told C{backendConnected(backend, lease)}
-        once a host answers, or C{gaveUp(why)} when none does.
+        once a host answers, or C{gaveUp(termination, why)} when none does
+        (a word of L{txlb.terminations} and a phrase for the log).
     @ivar tried: the hosts tried so far, in order.
     """
 
@@ -106,13 +108,15 @@ class Failover:
         Ask for the first host.
         """
         if len(self.tried) >= self.settings.maxTries:
-            self.relay.gaveUp("no host answered after %d tries" % len(self.tried))
+            self.relay.gaveUp(
+                terminations.CONNECT_FAILED, "no host answered after %d tries" % len(self.tried)
+            )
             return
         outcome = self.pool.acquire(self.client, self.tried, self._granted)
         if ILease.providedBy(outcome):
             self._connect(outcome)
         elif IRefusal.providedBy(outcome):
-            self.relay.gaveUp(outcome.reason)
+            self._refused(outcome)
         else:
             self.waiting = outcome
 
@@ -121,7 +125,14 @@ class Failover:
         if ILease.providedBy(outcome):
             self._connect(outcome)
         else:
-            self.relay.gaveUp(outcome.reason)
+            self._refused(outcome)
+
+    def _refused(self, refusal):
+        termination = terminations.FROM_REFUSAL.get(refusal.kind, terminations.NO_HOST)
+        if self.tried and termination == terminations.NO_HOST:
+            # Hosts were tried and failed; none is left to try.
+            termination = terminations.CONNECT_FAILED
+        self.relay.gaveUp(termination, refusal.reason)
 
     def _connect(self, lease):
         self.lease = lease

@@ -8,6 +8,7 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
+from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
@@ -196,7 +197,7 @@ class ProxyService(MultiService):
             count=len(self.clients),
         )
         for client in list(self.clients):
-            client.abort()
+            client.abort(terminations.SHUTDOWN)
         self._drainFinished()
 
     def _drainFinished(self):

@@ -13,7 +13,7 @@ import attr
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
-from txlb import _splice
+from txlb import _splice, terminations
 from txlb._twisted import setNoDelay
 from txlb.failover import Failover
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
@@ -48,7 +48,13 @@ class ClientSide(End):
 
     @ivar service: the L{txlb.proxy.ProxyService} that accepted it.
     @ivar lease: the host's L{txlb.interfaces.ILease} once connected.
+    @ivar acceptedAt: when the client was accepted (the service's clock).
+    @ivar termination: how the connection ended, a word of
+        L{txlb.terminations}, set once by whoever sees the end first;
+        None while it runs.
     """
+
+    termination = None
 
     log = Logger()
 
@@ -71,6 +77,7 @@ class ClientSide(End):
     def connectionMade(self):
         setNoDelay(self.transport)
         service = self.service
+        self.acceptedAt = service.clock.seconds()
         service.clientOpened(self)
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
@@ -94,13 +101,22 @@ class ClientSide(End):
         if self.pendingSize >= self.settings.bufferSize:
             self.transport.pauseProducing()
 
+    def ended(self, termination):
+        """
+        Say how the connection ends, unless that was said already.
+        """
+        if self.termination is None:
+            self.termination = termination
+
     def connectionLost(self, reason):
         self.done = True
         self._stopIdleTimer()
+        reset = peerReset(reason)
+        self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
         self.service.clientClosed(self)
         backend = self.unjoin(reason)
         if backend is not None:
-            if peerReset(reason):
+            if reset:
                 self.service.resetRelayed()
         elif self.failover is not None:
             self.failover.abandon()
@@ -122,10 +138,14 @@ class ClientSide(End):
             self.host.bytesIn += size
         join(self, backend, pending, size >= self.settings.bufferSize and not self.done)
 
-    def gaveUp(self, why):
+    def gaveUp(self, termination, why):
         """
         No host could be reached: close the client.
+
+        @param termination: a word of L{txlb.terminations}.
+        @param why: a phrase for the log.
         """
+        self.ended(termination)
         self.failover = None
         self.done = True
         self.pending = []
@@ -146,8 +166,11 @@ class ClientSide(End):
         # (epoll reported both sockets): with no peer and done they are
         # dropped instead of reaching a released host.
         self.done = True
-        if backend.unjoin(reason) is not None and peerReset(reason):
-            self.service.resetRelayed()
+        reset = peerReset(reason)
+        if backend.unjoin(reason) is not None:
+            self.ended(terminations.BACKEND_RESET if reset else terminations.BACKEND_CLOSED)
+            if reset:
+                self.service.resetRelayed()
 
     # The zero-copy path
 
@@ -187,12 +210,15 @@ class ClientSide(End):
             self.idleTimer = self.service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
             return
         self.idleTimer = None
-        self.abort()
+        self.abort(terminations.IDLE_TIMEOUT)
 
-    def abort(self):
+    def abort(self, termination):
         """
         Reset the client connection and the backend connection, if any.
+
+        @param termination: why, a word of L{txlb.terminations}.
         """
+        self.ended(termination)
         if self.splice is not None:
             self.splice.abort()
             return
