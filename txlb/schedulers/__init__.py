@@ -7,9 +7,9 @@ subclass L{Scheduler} and publish a L{SchedulerFactory} (see
 C{doc/schedulers.rst}).
 """
 
-from txlb.schedulers._base import Scheduler, clientKey, firstAvailable
+from txlb.schedulers._base import WALK, Scheduler, clientKey, firstAvailable
+from txlb.schedulers._factory import SchedulerFactory
 from txlb.schedulers._registry import (
-    SchedulerFactory,
     builtinFactories,
     knownSchedulers,
     makeScheduler,
@@ -18,6 +18,7 @@ from txlb.schedulers._registry import (
 )
 
 __all__ = [
+    "WALK",
     "Scheduler",
     "SchedulerFactory",
     "clientKey",
