@@ -6,17 +6,55 @@ plus what each one promises of its own.
 from collections import Counter
 from random import Random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet.task import Clock
-
 from twisted.trial.unittest import SynchronousTestCase
 
+from txlb.backend import DOWN, UP
 from txlb.errors import ConfigError, UnknownScheduler
 from txlb.schedulers import knownSchedulers, makeScheduler, schedulerFactory
-from txlb.testing import SchedulerTests, client, makeHosts
+from txlb.testing import WEIGHTS, SchedulerTests, client, makeHosts
+
+
+def changes(hostCount=6):
+    """
+    Lists of the changes a pool tells a scheduler of (as
+    L{txlb.testing.randomChanges} makes them).
+    """
+    host = st.integers(0, hostCount - 1)
+    return st.lists(
+        st.one_of(
+            st.tuples(st.just("add"), host, st.sampled_from([UP, DOWN])),
+            st.tuples(st.sampled_from(["remove", "up", "down"]), host),
+            st.tuples(st.just("weight"), host, st.sampled_from(WEIGHTS)),
+        ),
+        max_size=30,
+    )
+
+
+def changesProperty():
+    """
+    The hooks' contract as a hypothesis property: a new test function for
+    each test class (hypothesis wants one per class).
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.permutations(range(6)), st.integers(0, 6), changes())
+    def test_changesProperty(self, order, count, changes):
+        """
+        After any sequence of changes told through the hooks, picks are
+        exactly those of a scheduler given the final members with setHosts:
+        only eligible hosts, each to its maxconn, then none.
+        """
+        self.checkChanges(order[:count], changes)
+
+    return test_changesProperty
 
 
 class RoundRobinTests(SchedulerTests, SynchronousTestCase):
     scheduler = "roundrobin"
+    test_changesProperty = changesProperty()
 
     def test_smoothOrder(self):
         """
@@ -44,10 +82,12 @@ class RoundRobinTests(SchedulerTests, SynchronousTestCase):
 
 class RandomTests(SchedulerTests, SynchronousTestCase):
     scheduler = "random"
+    test_changesProperty = changesProperty()
 
 
 class LeastConnectionsTests(SchedulerTests, SynchronousTestCase):
     scheduler = "leastconns"
+    test_changesProperty = changesProperty()
     tolerance = 0.01
 
     def test_fewestOpen(self):
@@ -82,11 +122,13 @@ class LeastConnectionsTests(SchedulerTests, SynchronousTestCase):
 
 class PowerOfTwoTests(SchedulerTests, SynchronousTestCase):
     scheduler = "p2c"
+    test_changesProperty = changesProperty()
     tolerance = 0.05
 
 
 class HashTests(SchedulerTests, SynchronousTestCase):
     scheduler = "hash"
+    test_changesProperty = changesProperty()
 
     def test_sameClientSameHost(self):
         """
@@ -134,6 +176,7 @@ class HashTests(SchedulerTests, SynchronousTestCase):
 
 class MaglevTests(SchedulerTests, SynchronousTestCase):
     scheduler = "maglev"
+    test_changesProperty = changesProperty()
 
     def test_sameClientSameHost(self):
         """
@@ -146,6 +189,7 @@ class MaglevTests(SchedulerTests, SynchronousTestCase):
 
 class StickyTests(SchedulerTests, SynchronousTestCase):
     scheduler = "sticky:expiry=60"
+    test_changesProperty = changesProperty()
     tolerance = 0.01
 
     def test_returnsAndExpires(self):
@@ -190,6 +234,7 @@ class StickyTests(SchedulerTests, SynchronousTestCase):
 
 class FirstTests(SchedulerTests, SynchronousTestCase):
     scheduler = "first"
+    test_changesProperty = changesProperty()
     weighted = False
 
     def test_fillsInOrder(self):

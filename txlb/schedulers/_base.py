@@ -104,32 +104,32 @@ class Scheduler:
             self._up.add(host)
         else:
             self._up.discard(host)
-        self._refresh(host, False)
+        self._updateEligibility(host, False)
 
     def hostRemoved(self, host):
         if host in self.members:
             self._up.discard(host)
-            self._refresh(host, False)
+            self._updateEligibility(host, False)
             del self.members[host]
 
     def hostUp(self, host):
         if host in self.members:
             self._up.add(host)
-            self._refresh(host, False)
+            self._updateEligibility(host, False)
 
     def hostDown(self, host):
         if host in self.members:
             self._up.discard(host)
-            self._refresh(host, False)
+            self._updateEligibility(host, False)
 
     def weightChanged(self, host):
         if host in self.members:
-            self._refresh(host, True)
+            self._updateEligibility(host, True)
 
     def _qualifies(self, host):
         return host in self._up and host.effectiveWeight > 0
 
-    def _refresh(self, host, reweighted):
+    def _updateEligibility(self, host, reweighted):
         was = host in self.eligible
         now = self._qualifies(host)
         if not (was or now):
