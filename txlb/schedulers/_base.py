@@ -17,6 +17,11 @@ from txlb.schedulers._structures import hashKey
 #: How many candidates a pick looks at before falling back.
 WALK = 16
 
+#: How many entries of a hash table or ring a pick reads at most: a table
+#: built before the last change may name hosts no longer eligible, and a
+#: pick must not walk a whole table of them.
+READ = 8 * WALK
+
 
 def firstAvailable(candidates, tried, hosts):
     """
@@ -207,23 +212,6 @@ def clientKey(client):
     """
     host = getattr(client, "host", None)
     return host if host is not None else str(client)
-
-
-def distinctEligible(owners, eligible):
-    """
-    The distinct owners of a table walk (an iterable of hosts) that are in
-    C{eligible}, reading at most 8 x L{WALK} entries: a table built before
-    the last change may name hosts no longer eligible, and a pick must not
-    walk a whole table of them.
-    """
-    seen = set()
-    for read, host in enumerate(owners):
-        if read >= 8 * WALK:
-            return
-        if host not in seen:
-            seen.add(host)
-            if host in eligible:
-                yield host
 
 
 def aroundKey(hosts, key):

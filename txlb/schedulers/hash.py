@@ -13,10 +13,10 @@ points) builds a new ring, in slices on the clock when it is large, while
 picks use the last complete one.
 """
 
-from itertools import chain
+from itertools import islice
 from math import ceil
 
-from txlb.schedulers._base import Scheduler, aroundKey, clientKey, distinctEligible
+from txlb.schedulers._base import READ, Scheduler, aroundKey, clientKey
 from txlb.schedulers._factory import SchedulerFactory
 from txlb.schedulers._sliced import SlicedRebuild
 from txlb.schedulers._structures import HashRing
@@ -93,10 +93,22 @@ class ConsistentHash(Scheduler):
         if ring is None or not ring.size:
             walk = aroundKey(self.hosts, key)
         else:
-            walk = chain(distinctEligible(ring.walk(key), self.eligible), aroundKey(self.hosts, key))
+            walk = self._walk(ring, key)
         if self.load is None or not self._weights:
             return walk
         return self._bounded(walk)
+
+    def _walk(self, ring, key):
+        eligible = self.eligible
+        seen = set()
+        # Unless a rebuild is under way the ring holds only eligible hosts;
+        # meanwhile the others are skipped, and a walk past them is bounded.
+        for host in islice(ring.walk(key), READ):
+            if host not in seen:
+                seen.add(host)
+                if host in eligible:
+                    yield host
+        yield from aroundKey(self.hosts, key)
 
     def _bounded(self, walk):
         bound = self.load * (self._open + 1) / self._weights

@@ -10,12 +10,10 @@ Until the first table is complete, a client is placed by its hash among
 the eligible hosts.
 """
 
-from itertools import chain
-
-from txlb.schedulers._base import Scheduler, aroundKey, clientKey, distinctEligible
+from txlb.schedulers._base import READ, Scheduler, aroundKey, clientKey
 from txlb.schedulers._factory import SchedulerFactory
 from txlb.schedulers._sliced import SlicedRebuild
-from txlb.schedulers._structures import MaglevTable
+from txlb.schedulers._structures import MaglevTable, hashKey
 
 
 class Maglev(Scheduler):
@@ -49,9 +47,21 @@ class Maglev(Scheduler):
         table = self._table
         if table is None or not table.table:
             return aroundKey(self.hosts, key)
-        hosts = self._tableHosts
-        walk = distinctEligible((hosts[i] for i in table.walk(key)), self.eligible)
-        return chain(walk, aroundKey(self.hosts, key))
+        return self._walk(table, key)
+
+    def _walk(self, table, key):
+        hosts, entries, size, eligible = self._tableHosts, table.table, table.size, self.eligible
+        start = hashKey(key)
+        seen = set()
+        # The table may be older than the last change: its hosts that are no
+        # longer eligible are skipped, and a walk past them is bounded.
+        for offset in range(READ):
+            host = hosts[entries[(start + offset) % size]]
+            if host not in seen:
+                seen.add(host)
+                if host in eligible:
+                    yield host
+        yield from aroundKey(self.hosts, key)
 
 
 factory = SchedulerFactory(

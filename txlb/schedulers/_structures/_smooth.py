@@ -5,7 +5,7 @@ is updated in place when the cycle would be too long to recompute.
 """
 
 from functools import reduce
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from math import gcd
 
 #: Above this many steps of work the exact nginx cycle is too costly to
@@ -87,7 +87,8 @@ class DeadlineQueue:
         self.now = 0.0
         self._live = {}
         for item, order, weight in items:
-            self._live[item] = (1.0 / weight, order, item, weight)
+            period = 1.0 / weight
+            self._live[item] = (period, order, item, period)
         self._heap = list(self._live.values())
         heapify(self._heap)
 
@@ -101,7 +102,8 @@ class DeadlineQueue:
         """
         Add C{item} (or change its weight), first due one period from now.
         """
-        entry = (self.now + 1.0 / weight, order, item, weight)
+        period = 1.0 / weight
+        entry = (self.now + period, order, item, period)
         self._live[item] = entry
         heappush(self._heap, entry)
         if len(self._heap) > 2 * len(self._live) + 64:
@@ -121,13 +123,13 @@ class DeadlineQueue:
         @raise IndexError: when the queue is empty.
         """
         heap, live = self._heap, self._live
-        while True:
-            entry = heappop(heap)
-            deadline, order, item, weight = entry
-            if live.get(item) is entry:
-                break
+        entry = heap[0]
+        while live.get(entry[2]) is not entry:
+            heappop(heap)
+            entry = heap[0]
+        deadline, order, item, period = entry
         self.now = deadline
-        entry = (deadline + 1.0 / weight, order, item, weight)
+        entry = (deadline + period, order, item, period)
         live[item] = entry
-        heappush(heap, entry)
+        heapreplace(heap, entry)
         return item
