@@ -82,9 +82,15 @@ class SchedulerTests:
     tolerance = 0.08
 
     def make(self, hosts):
+        """
+        A new scheduler on a new clock (C{self.clock}), given C{hosts},
+        with what it scheduled on the clock run (a large table may be built
+        in slices).
+        """
         self.clock = Clock()
         scheduler = makeScheduler(self.scheduler, self.clock, Random(1234))
         scheduler.setHosts(hosts)
+        self.clock.advance(0)
         return scheduler
 
     def open(self, scheduler, host):

@@ -65,13 +65,17 @@ class MaglevTable:
             h = hashKey(name)
             slots.append(h % size)
             skips.append((h >> 32) % (size - 1) + 1)
+            if len(slots) % (SLICE_WORK // 4) == 0:
+                yield
         maxWeight = max(w for _, w in members)
         shares = [w / maxWeight for _, w in members]
         credit = [0.0] * count
+        if count >= SLICE_WORK // 4:
+            yield
         table = [-1] * size
         filled = 0
         work = 0
-        members = range(count)
+        members = list(range(count))  # one int object per member, shared by its entries
         while True:
             for i in members:
                 credit[i] += shares[i]
