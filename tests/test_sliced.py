@@ -122,3 +122,26 @@ class SlicedRebuildTests(SynchronousTestCase):
         self.clock.advance(0)
         self.assertEqual(self.builds.installed, [])
         self.assertFalse(rebuild.busy)
+
+    def test_failedBuilder(self):
+        """
+        A builder that raises is dropped (the error reaches the caller of
+        that step); the next request starts a new rebuild.
+        """
+        clock = Clock()
+        failures = [ValueError("a member was added twice")]
+
+        def start():
+            yield
+            if failures:
+                raise failures.pop()
+            return "built"
+
+        installed = []
+        rebuild = SlicedRebuild(clock, start, installed.append)
+        rebuild.request()
+        self.assertRaises(ValueError, clock.advance, 0)
+        self.assertFalse(rebuild.busy)
+        rebuild.request()
+        clock.advance(0)
+        self.assertEqual(installed, ["built"])

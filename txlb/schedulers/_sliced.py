@@ -73,6 +73,10 @@ class SlicedRebuild:
                 self._steps = self._start()
                 self._next()
             return
+        except BaseException:
+            # A builder that fails is dropped, so the next request starts anew.
+            self._steps = None
+            raise
         self._next()
 
     def cancel(self):
