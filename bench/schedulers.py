@@ -11,8 +11,10 @@ C{setHosts} with every host, until the structure is complete (a large one
 is built in slices on the clock). A change is one call of a hook (a host
 added, removed, down, up, or one slow-start step of its weight, 0.2 to
 0.3); its block is the longest of that call and of each slice it
-scheduled on the clock, in CPU time of the thread (so that other processes
-on a shared machine do not count).
+scheduled on the clock.
+
+Every figure is CPU time of the benchmark's thread, so that other processes
+on a shared machine do not count.
 """
 
 import argparse
@@ -78,22 +80,22 @@ def measure(spec, size, picks):
     hosts, spare = hostsFor(size)
     clock = TimingClock()
     scheduler = makeScheduler(spec, clock, Random(1))
-    started = time.perf_counter()
+    started = time.thread_time()
     scheduler.setHosts(hosts)
     clock.advance(0)
-    rebuild = time.perf_counter() - started
+    rebuild = time.thread_time() - started
 
     clients = [client(i) for i in range(1024)]
     pick = None
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.thread_time()
         for i in range(picks // 3):
             host = scheduler.pick(clients[i & 1023], ())
             host.open += 1
             scheduler.connectionOpened(host)
             host.open -= 1
             scheduler.connectionClosed(host)
-        elapsed = (time.perf_counter() - started) / (picks // 3)
+        elapsed = (time.thread_time() - started) / (picks // 3)
         pick = elapsed if pick is None else min(pick, elapsed)
 
     blocks = {}

@@ -232,6 +232,11 @@ class HashTests(SchedulerTests, SynchronousTestCase):
         self.assertIn("load=", str(e))
 
 
+class BoundedHashTests(SchedulerTests, SynchronousTestCase):
+    scheduler = "hash:load=1.25"
+    test_changesProperty = changesProperty()
+
+
 class MaglevTests(SchedulerTests, SynchronousTestCase):
     scheduler = "maglev"
     test_changesProperty = changesProperty()

@@ -54,7 +54,7 @@ class ConsistentHash(Scheduler):
         self._ring = ring
 
     def rebuild(self):
-        self._weights = sum(h.effectiveWeight for h in self.hosts)
+        self._sumWeights()
         self._open = sum(h.open for h in self.hosts)
         self._rebuild.request()
 
@@ -73,18 +73,23 @@ class ConsistentHash(Scheduler):
     def _ringReweight(self, host):
         return self._ring.reweight(host, _points(host))
 
+    def _sumWeights(self):
+        # Summed anew in configuration order (not adjusted by each change)
+        # so that the bound is exactly that of a scheduler made afresh.
+        self._weights = sum(h.effectiveWeight for h in self.hosts)
+
     def eligibleAdded(self, host, index):
-        self._weights += host.effectiveWeight
+        self._sumWeights()
         self._open += host.open
         self._change(self._ringAdd, host)
 
     def eligibleRemoved(self, host, index):
-        self._weights -= host.effectiveWeight
+        self._sumWeights()
         self._open -= host.open
         self._change(self._ringRemove, host)
 
     def eligibleReweighted(self, host, index):
-        self._weights = sum(h.effectiveWeight for h in self.hosts)
+        self._sumWeights()
         self._change(self._ringReweight, host)
 
     def candidates(self, client):

@@ -2,6 +2,8 @@
 Google's Maglev lookup table, weighted, built in steps.
 """
 
+from array import array
+
 from txlb.schedulers._structures._hashing import hashKey, nextPrime
 from txlb.schedulers._structures._steps import SLICE_WORK, finish
 
@@ -57,7 +59,7 @@ class MaglevTable:
     def _build(self, members, minimumSize):
         count = len(members)
         self.size = size = nextPrime(minimumSize) if minimumSize else maglevSize(count)
-        self.table = []
+        self.table = array("l")
         if not count:
             return
         slots, skips = [], []
@@ -72,10 +74,10 @@ class MaglevTable:
         credit = [0.0] * count
         if count >= SLICE_WORK // 4:
             yield
-        table = [-1] * size
+        table = array("l", [-1]) * size
         filled = 0
         work = 0
-        members = list(range(count))  # one int object per member, shared by its entries
+        members = range(count)
         while True:
             for i in members:
                 credit[i] += shares[i]

@@ -2,6 +2,7 @@
 A consistent-hash ring with capacities, built in steps and changed in place.
 """
 
+from array import array
 from bisect import bisect_left
 from heapq import merge
 
@@ -89,9 +90,9 @@ class HashRing:
                     yield
         chunk.sort()
         chunks.append(chunk)
-        points, pointOwners = [], []
+        points, pointOwners = array("Q"), []
         if len(chunks) == 1:
-            points = [p >> _INDEX_BITS for p in chunk]
+            points = array("Q", [p >> _INDEX_BITS for p in chunk])
             pointOwners = [owners[p & _INDEX_MASK] for p in chunk]
         else:
             yield
