@@ -67,6 +67,11 @@ class Scheduler:
     L{eligibleReweighted}. Each calls L{rebuild} unless a subclass updates
     its structure in place.
 
+    A member's state is read when it is handed over (L{setHosts},
+    L{hostAdded}); from then on L{hostUp} and L{hostDown} say whether it is
+    up. Its C{effectiveWeight} is read at each change, so the pool calls a
+    hook after changing the host.
+
     L{pick} is written once here: a subclass gives its L{candidates} for a
     client in preference order, and the pick takes the first available one
     the connection has not tried (see L{firstAvailable}).
