@@ -27,6 +27,7 @@ from txlb.grants import (
     Lease,
     Waiting,
 )
+from txlb.histogram import SESSION_BUCKETS, Histogram
 from txlb.interfaces import IPool
 
 DEFAULT_QUEUE_SIZE = 256
@@ -75,6 +76,8 @@ class Pool:
         self.queued = 0
         self.refused = 0
         self.refusals = dict.fromkeys(REFUSALS, 0)
+        self.connectTimes = Histogram()
+        self.sessionTimes = Histogram(SESSION_BUCKETS)
         self._queue = deque()
         self._observers = []
         self.setScheduler(schedulerFactory, schedulerSpec)
