@@ -323,14 +323,29 @@ class Balancer:
         _allOf(Admin, "admin")(self, attribute, value)
 
 
+def _backendName(text, address, flags):
+    """
+    Split a name written C{NAME=ADDR} off C{address}; C{NAME} has no C{:}
+    (so C{unix:path=/run/app.sock} stays an address).
+    """
+    name, eq, rest = address.partition("=")
+    if not eq or ":" in name or "[" in name:
+        return None, address
+    if not name.strip() or not rest.strip():
+        raise ConfigError(f"--backend {text!r}: write NAME=ADDRESS, such as app1=127.0.0.1:8081")
+    return name.strip(), rest.strip()
+
+
 def parseBackend(text):
     """
-    Read a quick-start C{--backend} value, C{ADDR[,weight=N][,backup][,maxconn=N]},
-    into a L{Host} named after its address.
+    Read a quick-start C{--backend} value,
+    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N]}, into a
+    L{Host} named C{NAME}, or after its address when no name is given.
 
     @raise ConfigError: naming what is wrong.
     """
     address, *flags = [part.strip() for part in text.split(",")]
+    name, address = _backendName(text, address, flags)
     if not address:
         raise ConfigError(f"--backend {text!r} needs an address such as 127.0.0.1:8081")
     options = {}
@@ -338,6 +353,10 @@ def parseBackend(text):
         key, eq, value = flag.partition("=")
         if key == "backup" and not eq:
             options["backup"] = True
+        elif key == "name" and eq:
+            if name is not None and name != value:
+                raise ConfigError(f"--backend {text!r} names the host twice ({name!r} and {value!r})")
+            name = value
         elif key in ("weight", "maxconn") and eq:
             try:
                 options[key] = int(value)
@@ -348,9 +367,9 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected weight=N, backup or maxconn=N)"
+                "(expected name=NAME, weight=N, backup or maxconn=N)"
             )
     try:
-        return Host(address, address, **options)
+        return Host(address if name is None else name, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None
