@@ -20,7 +20,7 @@ from txlb.admin._metrics import MetricsResource
 from txlb.admin._page import StatusElement
 from txlb.admin._sampler import Sampler
 from txlb.admin._table import COLUMNS, rows
-from txlb.builder import build
+from txlb.builder import Builder, build
 from txlb.config import Balancer, Group, Host, Service
 
 
@@ -76,7 +76,9 @@ class MetricsTests(ObservabilityCase):
         self.pool.refusals.update({"no-host": 3, "queue-full": 1})
         samples = self.families()["txlb_refused"].samples
         got = {(s.labels["group"], s.labels["reason"]): s.value for s in samples}
-        self.assertEqual(got, {("blue", "no-host"): 3, ("blue", "queue-full"): 1})
+        self.assertEqual(got[("blue", "no-host")], 3)
+        self.assertEqual(got[("blue", "queue-full")], 1)
+        self.assertEqual(got[("green", "queue-timeout")], 0)
         self.assertEqual({s.name for s in samples}, {"txlb_refused_total"})
 
     def test_buildInfoAndProcess(self):
@@ -178,7 +180,7 @@ class DrainTests(ObservabilityCase):
         hostDrain puts a host in state draining (no new clients) and
         hostAdminUp brings it back.
         """
-        api = AdminAPI(self.balancer, self.reactor)
+        api = AdminAPI(self.balancer, Builder(self.reactor))
         call = lambda name, *args: AdminRPC(api, "tester").lookupProcedure(name)(*args)
         self.assertIs(call("hostDrain", "web", "blue", "a"), True)
         self.assertEqual(self.pool.hosts["a"].state, "draining")

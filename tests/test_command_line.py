@@ -18,7 +18,7 @@ from txlb.admin.passwd import MIN_PASSWORD_LENGTH
 
 TXLBCTL = [TXLB[0], "-c", "import sys; from txlb.admin.ctl import main; sys.exit(main())"]
 
-HEAD = "from txlb.config import Admin, Balancer, Group, Host, Service, application\n\n"
+HEAD = "from txlb.config import Admin, Balancer, Group, Host, Service\nfrom txlb.tac import application\n"
 
 
 def tac(body):
