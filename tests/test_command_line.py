@@ -285,3 +285,36 @@ class PortInUseTests(CommandCase):
         with open(log) as f:
             self.assertEqual(f.read().count("cannot listen"), 1)
         self.assertFalse(os.path.exists(pidfile))
+
+
+class PasswordPromptTests(SynchronousTestCase):
+    def test_promptsOnATerminal(self):
+        """
+        With --user and no password file, txlbctl asks on the terminal
+        (getpass), naming the user.
+        """
+        from txlb.admin.ctl import readPassword
+
+        class Terminal:
+            def isatty(self):
+                return True
+
+        asked = []
+        password = readPassword(None, "alice", Terminal(), lambda prompt: asked.append(prompt) or "s3cret")
+        self.assertEqual((password, asked), ("s3cret", ["Password for alice: "]))
+
+    def test_interrupted(self):
+        """
+        Ctrl-D or Ctrl-C at the prompt is one sentence.
+        """
+        from txlb.admin.ctl import readPassword
+
+        class Terminal:
+            def isatty(self):
+                return True
+
+        def ask(prompt):
+            raise EOFError()
+
+        error = self.assertRaises(ValueError, readPassword, None, "alice", Terminal(), ask)
+        self.assertEqual(str(error), "no password given")
