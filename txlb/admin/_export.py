@@ -28,6 +28,7 @@ class _Export(Resource):
     def __init__(self, balancer):
         Resource.__init__(self)
         self.balancer = balancer
+        samplerFor(balancer)
 
     def render_GET(self, request):
         request.setHeader(b"Content-Type", self.contentType)

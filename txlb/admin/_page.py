@@ -107,7 +107,7 @@ class StatusElement(Element):
             totals = service[-1]
             yield tags.h2(f"service {name}", tags.small(
                 f"  listening on {totals['address'] or 'nothing'}; {totals['sessions']} sessions now "
-                f"(peak {totals['peak_sessions']}), {totals['rate']:g}/s, {totals['total']} accepted, "
+                f"(peak {totals['peak_sessions']}), {totals['rate']:.1f}/s, {totals['total']} accepted, "
                 f"{totals['refused']} refused"))
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
@@ -150,7 +150,7 @@ class StatusElement(Element):
             tags.td(str(row["weight"]), class_="num"),
             tags.td(str(row["sessions"]), class_="num"),
             tags.td("" if peak is None else str(peak), class_="num"),
-            tags.td(f"{row['rate']:g}", class_="num"),
+            tags.td(f"{row['rate']:.1f}", class_="num"),
             tags.td(str(row["total"]), class_="num"),
             tags.td(str(row["failed"]), class_="num"),
             tags.td(_bytes(row["bytes_in"]), class_="num"),
@@ -187,6 +187,8 @@ class StatusPage(Resource):
         self.balancer = balancer
         self.refresh = refresh
         self.projectURL = projectURL
+        # Sampling starts with the admin, so rates and peaks are ready at the first look.
+        samplerFor(balancer)
 
     def render_GET(self, request):
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
