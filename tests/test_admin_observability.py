@@ -14,7 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.test.requesthelper import DummyRequest
 
 from txlb import __version__
-from txlb.admin import AdminAPI, AdminRPC
+from txlb.admin import AdminAPI, AdminRPC, _view
 from txlb.admin._export import StatusCSV, StatusJSON
 from txlb.admin._metrics import MetricsResource
 from txlb.admin._page import StatusElement
@@ -193,3 +193,48 @@ def _flatten(element):
     from twisted.web.template import flattenString
 
     return flattenString(None, element).addCallback(lambda b: b.decode("utf-8"))
+
+
+class WorkerSumTests(SynchronousTestCase):
+    def test_addFigures(self):
+        """
+        Worker figures add up: numbers, dicts key by key (refusals),
+        lists item by item (histogram buckets).
+        """
+        from txlb._sums import addFigures
+
+        self.assertEqual(addFigures(None, 2), 2)
+        self.assertEqual(addFigures({"no-host": 1}, {"no-host": 2, "queue-full": 1}),
+                         {"no-host": 3, "queue-full": 1})
+        self.assertEqual(addFigures({"count": 1, "sum": 0.5, "buckets": [0, 1]},
+                                    {"count": 2, "sum": 1.0, "buckets": [1, 2]}),
+                         {"count": 3, "sum": 1.5, "buckets": [1, 3]})
+
+    def test_histogramsSummedOverWorkers(self):
+        """
+        With other workers' figures, /metrics and getStatus show the sum of
+        every worker's histograms and refusals.
+        """
+        from txlb.workers._figures import sumStatuses
+
+        case = ObservabilityCase("setUp")
+        case.setUp()
+        pool = case.pool
+        pool.connectTimes.observe(0.002)
+        pool.refusals["no-host"] = 1
+        other = _view.status(case.balancer)
+
+        class Workers:
+            figures = sumStatuses([other])
+
+            def extra(self, key):
+                return self.figures.get(key, {})
+
+        case.balancer.workers = Workers()
+        status = _view.status(case.balancer)["web"]["groups"]["blue"]
+        self.assertEqual(status["connectTimes"]["count"], 2)
+        self.assertEqual(status["refusals"]["no-host"], 2)
+        families = case.families()
+        [count] = [s for s in families["txlb_connect_duration_seconds"].samples
+                   if s.name.endswith("_count") and s.labels["group"] == "blue"]
+        self.assertEqual(count.value, 2)

@@ -26,8 +26,8 @@ _HOST = ["service", "group", "host"]
 _GROUP = ["service", "group"]
 
 
-def _buckets(histogram):
-    return [(_bound(b), n) for b, n in histogram.cumulative()]
+def _buckets(bounds, summed):
+    return [(_bound(b), n) for b, n in zip(tuple(bounds) + (float("inf"),), summed["buckets"])]
 
 
 def _bound(bound):
@@ -84,9 +84,11 @@ class HealthCollector:
             sessions.add_metric([sname], _view.serviceCounts(proxy)["clients"])
             for gname, pool in proxy.pools.items():
                 labels = [sname, gname]
-                for target, histogram in ((connect, pool.connectTimes), (session, pool.sessionTimes)):
-                    target.add_metric(labels, _buckets(histogram), histogram.sum)
-                for reason, count in sorted(pool.refusals.items()):
+                counts = _view.groupCounts(proxy, pool)
+                for target, name, bounds in ((connect, "connectTimes", pool.connectTimes.bounds),
+                                             (session, "sessionTimes", pool.sessionTimes.bounds)):
+                    target.add_metric(labels, _buckets(bounds, counts[name]), counts[name]["sum"])
+                for reason, count in sorted(counts["refusals"].items()):
                     refused.add_metric(labels + [reason], count)
                 checker, _, _ = _view.healthOf(proxy, gname)
                 if checker is None:

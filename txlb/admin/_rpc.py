@@ -17,8 +17,8 @@ METHODS = {
     "listServices": ((), A, False, "The names of the services."),
     "getConfig": ((), "struct", False, "Services, listeners, groups, schedulers and hosts as they run now."),
     "getStatus": ((), "struct", False,
-                  "Live status by service: listeners, enabledGroup, and per group its scheduler "
-                  "and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
+                  "Live status by service: listeners, enabledGroup, and per group its scheduler, "
+                  "queue, refusals by reason, connect and session time histograms, and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
     "getWorkers": ((), A, False,
                    "The worker processes (--workers): index, pid, state, restarts, refused, accepted."),
