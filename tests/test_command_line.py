@@ -79,6 +79,16 @@ class TacTests(CommandCase):
             self.assertEqual(y.partition(": ")[2], c.partition(": ")[2])
             self.assertEqual(os.listdir(directory), [])
 
+    def test_oldApplicationImport(self):
+        """
+        A .tac importing application from its old place (txlb.config) is one
+        sentence under twistd -ny too, saying where it is now.
+        """
+        path = temporaryFile(self, "from txlb.config import Balancer, application\n\napplication = application(Balancer())\n")
+        self.assertOneLine(TWISTD + ["-ny", path, "--pidfile="],
+                           "line 1: ImportError: cannot import name 'application' from 'txlb.config' "
+                           "(import it with: from txlb.tac import application)", 1)
+
     def test_pluginHint(self):
         """
         An unknown scheduler says how plugin schedulers are found.

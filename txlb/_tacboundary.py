@@ -86,3 +86,21 @@ def tacBoundary(function):
             raise error from None
 
     return wrapper
+
+
+def movedName(module, name):
+    """
+    For a module's C{__getattr__}: the C{AttributeError} for C{name}, or,
+    when a .tac that twistd is loading imports it, an exit with the
+    sentence L{sentence} gives for that C{ImportError} (naming the file
+    and line, and where the name went).
+    """
+    frame = sys._getframe(2)
+    tac = twistdTac(frame)
+    if tac is not None:
+        while frame is not None and frame.f_code.co_filename != tac:
+            frame = frame.f_back
+        if frame is not None:
+            error = ImportError(f"cannot import name {name!r} from {module!r}", name=module)
+            raise SystemExit(f"twistd: {sentence(tac, frame.f_lineno, error)}")
+    return AttributeError(f"module {module!r} has no attribute {name!r}")

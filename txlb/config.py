@@ -392,3 +392,15 @@ def parseBackend(text):
         return Host(address if name is None else name, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None
+
+
+def __getattr__(name):
+    """
+    C{application} moved to L{txlb.tac}; under C{twistd -y}, a .tac that
+    still imports it from here gets one sentence saying so.
+    """
+    from txlb._tacboundary import movedName
+
+    if name == "application":
+        raise movedName(__name__, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
