@@ -88,6 +88,15 @@ def tacBoundary(function):
     return wrapper
 
 
+def valueObject(cls):
+    """
+    Make C{cls}'s constructor a L{tacBoundary} (a class decorator for the
+    value objects of L{txlb.config}).
+    """
+    cls.__init__ = tacBoundary(cls.__init__)
+    return cls
+
+
 def movedName(module, name):
     """
     For a module's C{__getattr__}: the C{AttributeError} for C{name}, or,

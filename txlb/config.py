@@ -20,18 +20,8 @@ A C{.tac}::
 
 import attr
 
+from txlb._tacboundary import valueObject
 from txlb.errors import ConfigError
-from txlb._tacboundary import tacBoundary
-
-
-def _friendly(cls):
-    """
-    Make C{cls}'s constructor a L{tacBoundary}: a wrong keyword or argument
-    count is a L{ConfigError}, and a mistake on a line of a .tac that
-    C{twistd -y} runs is one sentence, not a traceback.
-    """
-    cls.__init__ = tacBoundary(cls.__init__)
-    return cls
 
 
 def _name(kind):
@@ -83,7 +73,7 @@ def _allOf(cls, kind):
     return check
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Host:
     """
@@ -112,7 +102,7 @@ class Host:
             raise ConfigError(f"host {self.name!r} needs an address such as 127.0.0.1:8080")
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class HealthCheck:
     """
@@ -143,7 +133,7 @@ class HealthCheck:
     )
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Ejection:
     """
@@ -161,7 +151,7 @@ class Ejection:
     maxShare = attr.ib(default=0.5, validator=_number("an ejection maxShare"))
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Heartbeat:
     """
@@ -196,7 +186,7 @@ def _optional(cls, what):
 ALL_DOWN_POLICIES = ("refuse", "panic")
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Group:
     """
@@ -243,7 +233,7 @@ class Group:
             )
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Service:
     """
@@ -294,7 +284,7 @@ class Service:
             raise ConfigError(f"service {self.name!r} has no group named {value!r} to enable")
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Admin:
     """
@@ -322,7 +312,7 @@ def _admins(value):
     return (value,) if isinstance(value, Admin) else tuple(value)
 
 
-@_friendly
+@valueObject
 @attr.s(frozen=True)
 class Balancer:
     """

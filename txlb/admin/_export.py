@@ -44,6 +44,9 @@ class StatusCSV(_Export):
     contentType = b"text/csv; charset=utf-8"
 
     def render_rows(self, rows):
+        """
+        C{rows} as CSV bytes.
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(_table.COLUMNS)
@@ -60,4 +63,7 @@ class StatusJSON(_Export):
     contentType = b"application/json"
 
     def render_rows(self, rows):
+        """
+        C{rows} as JSON bytes.
+        """
         return json.dumps({"columns": list(_table.COLUMNS), "rows": rows}, indent=1).encode("utf-8")

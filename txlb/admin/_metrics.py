@@ -41,6 +41,9 @@ class BuildCollector:
     """
 
     def collect(self):
+        """
+        The one C{txlb_build_info} sample.
+        """
         info = GaugeMetricFamily(
             "txlb_build_info", "txlb's version and what it runs on (always 1).",
             labels=["version", "python", "twisted"],
@@ -59,6 +62,9 @@ class HealthCollector:
         self.balancer = balancer
 
     def collect(self):
+        """
+        The figures, read now.
+        """
         checkUp = GaugeMetricFamily(
             "txlb_host_check_up", "1 when the host's last health check passed, 0 when it failed.",
             labels=_HOST,

@@ -45,6 +45,9 @@ class Sampler:
         self._loop.start(PERIOD, now=True)
 
     def stop(self):
+        """
+        Stop sampling.
+        """
         if self._loop is not None and self._loop.running:
             self._loop.stop()
 
