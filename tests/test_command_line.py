@@ -170,6 +170,28 @@ class CheckTests(CommandCase):
         self.assertOneLine(TWISTD + ["-n", "--pidfile=", "txlb", "--backend", "a=", "--dry-run"],
                            "twistd txlb: --backend 'a='", 1)
 
+    def test_workersAndBrokenPipe(self):
+        """
+        --dry-run and check --flags say how many workers would run; txlb
+        check into a reader that has gone exits quietly.
+        """
+        status, output = self.runCommand(TWISTD + ["-n", "--pidfile=", "txlb", "--workers", "2", "--backend",
+                                                   "127.0.0.1:1", "--dry-run"])
+        self.assertEqual(status, 0, output)
+        self.assertIn("workers: 2 processes sharing the listeners", output)
+        import subprocess
+
+        from tests.support import environment
+
+        readEnd, writeEnd = os.pipe()
+        os.close(readEnd)
+        try:
+            result = subprocess.run(TXLB + ["check", "tacs/health.tac"], stdout=writeEnd,
+                                    stderr=subprocess.PIPE, env=environment(), timeout=60)
+        finally:
+            os.close(writeEnd)
+        self.assertEqual((result.returncode, result.stderr), (0, b""))
+
     def test_helpDoesNotClash(self):
         """
         txlb check's help says it validates a configuration, and twistd txlb

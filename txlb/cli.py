@@ -6,6 +6,7 @@ an exit status; C{SUBCOMMANDS} maps names to them.
 """
 
 import argparse
+import os
 import sys
 
 from txlb import __version__
@@ -69,6 +70,8 @@ def _fromFlags(flags):
     options = Options()
     try:
         options.parseOptions([f for f in flags if f != "--dry-run"])
+        if options["workers"] != "1":
+            print(f"workers: {options['workers']} processes sharing the listeners")
     except usage.UsageError as e:
         return None, str(e)
     except SystemExit as e:
@@ -146,7 +149,14 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    return SUBCOMMANDS[name][0](rest)
+    try:
+        status = SUBCOMMANDS[name][0](rest)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stopped early (txlb check ... | head) is no error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return status
 
 
 if __name__ == "__main__":

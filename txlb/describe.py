@@ -91,11 +91,15 @@ def specOf(top):
     return None
 
 
-def dryRun(top, what):
+def dryRun(top, what, workers="1"):
     """
     Print what C{top} would run (for C{--dry-run} and C{txlb check}) and
     return the exit status: 0, or 1 when C{top} holds no txlb balancer.
+
+    @param workers: the C{--workers} flag, printed when not 1.
     """
+    if str(workers) != "1":
+        print(f"workers: {workers} processes sharing the listeners")
     spec = specOf(top)
     if spec is None:
         lines = describeTree(top)

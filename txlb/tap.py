@@ -153,7 +153,7 @@ class Options(usage.Options):
         if self["dry-run"]:
             from txlb.describe import dryRun
 
-            raise SystemExit(dryRun(self.service, "twistd txlb"))
+            raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
     def workerRole(self):
         """
