@@ -164,7 +164,7 @@ class Builder:
         @raise txlb.errors.ConfigError: for anything wrong in the
             description; nothing is started then.
         """
-        top = LoadBalancer(self.reactor)
+        top = LoadBalancer(self.reactor, spec)
         for service in spec.services:
             top.addProxy(self.service(service))
         if self.role is None or self.role.admin:

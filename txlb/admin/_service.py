@@ -14,6 +14,7 @@ from twisted.web.server import Site
 
 from txlb.address import listenEndpoint
 from txlb.admin._api import AdminAPI
+from txlb.admin._export import StatusCSV, StatusJSON
 from txlb.admin._metrics import MetricsResource
 from txlb.admin._page import StatusPage, Stylesheet
 from txlb.admin._rpc import AdminRPC
@@ -118,6 +119,8 @@ class AdminService(MultiService):
         root.putChild(b"", StatusPage(self.balancer, self.refresh, self.projectURL))
         root.putChild(b"style.css", Stylesheet())
         root.putChild(b"metrics", MetricsResource(self.balancer))
+        root.putChild(b"status.csv", StatusCSV(self.balancer))
+        root.putChild(b"status.json", StatusJSON(self.balancer))
         root.putChild(b"RPC2", AdminRPC(self.api, user, readOnly))
         return root
 
