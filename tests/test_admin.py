@@ -191,14 +191,15 @@ class UserTests(SynchronousTestCase):
 
     def test_fileErrors(self):
         """
-        A malformed users file is one sentence with the line.
+        Read strictly (as txlb passwd does), a malformed users file is one
+        sentence with the line; a missing one is one sentence too.
         """
         from txlb.errors import ConfigError
 
         path = temporaryFile(self, "alice:admin:plaintext\n", suffix=".users")
-        e = self.assertRaises(ConfigError, UserFile, path)
+        e = self.assertRaises(ConfigError, UserFile(path).load)
         self.assertIn(f"{path}, line 1: expected name:role:scrypt", str(e))
-        e = self.assertRaises(ConfigError, UserFile, "/nonexistent/users")
+        e = self.assertRaises(ConfigError, UserFile("/nonexistent/users").load)
         self.assertIn("cannot read the admin users file", str(e))
 
     def test_saveIsPrivate(self):

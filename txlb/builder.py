@@ -137,6 +137,7 @@ def buildAdmin(spec, top, reactor, clock=None, random=None):
         non-local endpoint without users.
     """
     from txlb.admin import AdminService
+    from txlb.admin._limits import limitsOf
 
     admin = AdminService(
         top,
@@ -147,6 +148,7 @@ def buildAdmin(spec, top, reactor, clock=None, random=None):
         projectURL=spec.projectURL,
         clock=clock,
         random=random,
+        limits=limitsOf(spec),
     )
     admin.setServiceParent(top)
     return admin

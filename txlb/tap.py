@@ -54,6 +54,7 @@ class Options(usage.Options):
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
+        ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -256,8 +257,8 @@ def adminSpecs(options):
     from txlb.config import Admin
 
     if not options["admin"]:
-        for flag in ("admin-users", "project-url"):
-            if options[flag] is not None:
+        for flag in ("admin-users", "project-url", "admin-access-log"):
+            if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
     return [
@@ -266,6 +267,7 @@ def adminSpecs(options):
             users=options["admin-users"],
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
+            accessLog=bool(options["admin-access-log"]),
         )
     ]
 
