@@ -228,12 +228,13 @@ def heartbeats(long=False):
         rpc = xmlrpc.client.ServerProxy("http://%s:%d/RPC2" % admin)
 
         def beat(name, when=None, signWith=key):
-            return encode(Beat(name, backend.address, 1, 0.0, "up", when or time.time(), uuid.uuid4().hex), signWith)
+            return encode(Beat(name, backend.address, 1, 0.0, "up", when or time.time(), uuid.uuid4().hex,
+                               f"127.0.0.1:{port}"), signWith)
 
         valid = beat("good")
         bad = {
             "garbage": os.urandom(200),
-            "unsigned": b"TXLB-HB1 " + valid.split(b" ", 2)[2],
+            "unsigned": b"TXLB-HB2 " + valid.split(b" ", 2)[2],
             "wrong key": beat("forged", signWith=os.urandom(32)),
             "stale": beat("stale", when=time.time() - 3600),
             "from the future": beat("future", when=time.time() + 3600),
