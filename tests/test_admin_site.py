@@ -90,14 +90,35 @@ class LimitTests(SiteCase):
     def test_connectionCap(self):
         """
         Beyond maxConnections open admin connections, new ones are refused
-        as they are accepted, and counted; a closed one makes room.
+        as they are accepted, and counted, while every open one is busy or
+        new; a closed one makes room.
         """
         site = self.site(maxConnections=3)
-        channels = [self.connect(site)[0] for _ in range(3)]
+        channels = [self.connect(site) for _ in range(3)]
+        channels[0][0].dataReceived(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+        self.clock.advance(0.5)
         self.assertEqual(self.connect(site), (None, None))
         self.assertEqual(site.refused["connections"], 1)
-        channels[0].connectionLost(None)
+        channels[1][0].connectionLost(None)
         self.assertIsNotNone(self.connect(site)[0])
+
+    def test_idleEvicted(self):
+        """
+        At the cap, a new connection takes the place of the oldest one that
+        has sent no request headers for a second; one busy with a request is
+        never evicted.
+        """
+        site = self.site(maxConnections=3)
+        busy, busyTransport = self.connect(site)
+        busy.dataReceived(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+        self.clock.advance(0.5)
+        idle = [self.connect(site) for _ in range(2)]
+        self.clock.advance(1.0)
+        self.assertIsNotNone(self.connect(site)[0])
+        self.assertTrue(idle[0][1].disconnected)
+        self.assertFalse(idle[1][1].disconnected)
+        self.assertFalse(busyTransport.disconnected)
+        self.assertEqual(site.refused["evicted"], 1)
 
     def test_descriptorReserve(self):
         """

@@ -6,6 +6,7 @@ one or more endpoints, behind HTTP Basic auth when a users file is given.
 import ipaddress
 
 from twisted.application.service import MultiService
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 
@@ -18,7 +19,7 @@ from txlb.admin._metrics import MetricsResource
 from txlb.admin._page import StatusPage, Stylesheet
 from txlb.admin._rpc import AdminRPC
 from txlb.admin._site import AdminSite
-from txlb.admin._users import AdminRealm, UserFile
+from txlb.admin._users import CHECK_EVERY, AdminRealm, UserFile
 from txlb.errors import ConfigError
 from txlb.listener import Listener
 
@@ -69,7 +70,7 @@ class AdminService(MultiService):
     Without C{users} (a password file) every endpoint must be local
     (loopback or a UNIX socket); with it every request needs a user's
     credentials, and C{readonly} users cannot change anything. The file is
-    re-read when it changes and on C{SIGHUP}. C{limits} (an
+    looked at every second and re-read when it changed, and on C{SIGHUP}. C{limits} (an
     L{AdminLimits}) bound what the admin may take from the relay.
     """
 
@@ -89,6 +90,7 @@ class AdminService(MultiService):
         self.userFile = None
         self.login = None
         self._stopHangup = None
+        self._watch = None
         if users:
             self.userFile = UserFile(users, self.clock)
             self.userFile.start()
@@ -115,11 +117,16 @@ class AdminService(MultiService):
         MultiService.startService(self)
         if self.userFile is not None:
             self._stopHangup = onHangup(self.reactor, self.userFile.reload)
+            self._watch = LoopingCall(self.userFile.users)
+            self._watch.clock = self.clock
+            self._watch.start(CHECK_EVERY, now=False)
 
     def stopService(self):
         if self._stopHangup is not None:
             self._stopHangup()
             self._stopHangup = None
+        if self._watch is not None and self._watch.running:
+            self._watch.stop()
         return MultiService.stopService(self)
 
     def refused(self):

@@ -2,9 +2,12 @@
 The admin's HTTP server: Twisted's L{Site} with the limits of
 L{txlb.admin._limits.AdminLimits} enforced before any resource runs.
 
-  - A connection is refused as soon as it is accepted when the admin
-    already has C{maxConnections} open, or when fewer than
-    C{descriptorReserve} descriptors are left to the process.
+  - When the admin already has C{maxConnections} open, a new connection
+    takes the place of the oldest one that has been waiting for request
+    headers for a second or more (that one is aborted); with none such,
+    the new one is closed as soon as it is accepted. Any connection is
+    refused while fewer than C{descriptorReserve} descriptors are left to
+    the process.
   - A request's headers must arrive within C{headerTimeout} seconds of the
     connection's start (or of the previous answer), and the whole request
     must be answered within C{requestTimeout}; else the connection is
@@ -34,8 +37,11 @@ from txlb.admin._limits import AdminLimits, freeDescriptors
 from txlb.admin._login import Refused
 
 _REASONS = {401: b"Unauthorized", 408: b"Request Timeout", 413: b"Payload Too Large", 429: b"Too Many Requests"}
-REFUSALS = ("connections", "descriptors", "header timeout", "request timeout", "too large", "unauthorized",
-            "throttled")
+REFUSALS = ("connections", "evicted", "descriptors", "header timeout", "request timeout", "too large",
+            "unauthorized", "throttled")
+#: Seconds a connection may wait for its request's headers before a new
+#: connection may take its place when the admin has too many.
+PATIENCE = 1.0
 
 
 class AdminRequest(Request):
@@ -64,6 +70,7 @@ class AdminChannel(http.HTTPChannel):
     """
 
     refusing = False
+    waitingSince = None
     _login = None
     _waiting = False
     _headerTimer = None
@@ -88,6 +95,7 @@ class AdminChannel(http.HTTPChannel):
     def _startDeadlines(self):
         self._cancel()
         limits, clock = self.site.limits, self.site.clock
+        self.waitingSince = clock.seconds()
         self._headerTimer = clock.callLater(limits.headerTimeout, self._expired, "header timeout")
         self._requestTimer = clock.callLater(limits.requestTimeout, self._expired, "request timeout")
 
@@ -131,6 +139,7 @@ class AdminChannel(http.HTTPChannel):
 
     def allHeadersReceived(self):
         self._cancel(("_headerTimer",))
+        self.waitingSince = None
         if self.length is not None and self.length > self.site.limits.maxBody:
             self.refuse(413, "too large")
             return
@@ -191,7 +200,7 @@ class AdminSite(Site):
         self.limits = limits if limits is not None else AdminLimits()
         self.login = login
         self.free = free
-        self.open = set()
+        self.open = collections.OrderedDict()
         self.refused = collections.Counter()
         self._refusalLog = RateLimiter(clock, 10.0)
         self._window = None
@@ -207,7 +216,7 @@ class AdminSite(Site):
         return getattr(address, "host", None) or "local"
 
     def buildProtocol(self, addr):
-        if len(self.open) >= self.limits.maxConnections:
+        if len(self.open) >= self.limits.maxConnections and not self._evict(addr):
             self.count("connections", addr)
             return None
         free = self.free()
@@ -216,11 +225,27 @@ class AdminSite(Site):
             return None
         return Site.buildProtocol(self, addr)
 
+    def _evict(self, addr):
+        """
+        Make room by aborting the oldest connection that has been waiting
+        for request headers for at least L{PATIENCE} seconds; False when
+        none has.
+        """
+        now = self.clock.seconds()
+        for channel in self.open:
+            if channel.waitingSince is not None and now - channel.waitingSince >= PATIENCE:
+                self.closed(channel)
+                self.count("evicted", channel.transport.getPeer())
+                channel.refusing = True
+                channel.transport.abortConnection()
+                return True
+        return False
+
     def opened(self, channel):
-        self.open.add(channel)
+        self.open[channel] = None
 
     def closed(self, channel):
-        self.open.discard(channel)
+        self.open.pop(channel, None)
 
     def count(self, reason, peer):
         """
@@ -259,6 +284,7 @@ class AdminSite(Site):
 
 _DESCRIBE = {
     "connections": "too many admin connections open",
+    "evicted": "closed to make room: it sent no request headers",
     "descriptors": "too few file descriptors left for the relay",
     "header timeout": "its request headers took too long",
     "request timeout": "its request took too long",
