@@ -203,6 +203,32 @@ class LimitTests(SiteCase):
         self.assertEqual(self.root.bodies, [])
         self.assertEqual(site.refused["too large"], 1)
 
+    def test_lingerAfterRefusal(self):
+        """
+        Where the transport can close its write side, a refusal does so and
+        reads (and drops) what the client still sends for two seconds, then
+        aborts, so that the client reads the answer rather than a reset.
+        """
+        closed = []
+
+        class HalfClosing(StringTransport):
+            def loseWriteConnection(self):
+                closed.append(True)
+
+        site = self.site(maxBody=1000)
+        channel = site.buildProtocol(PEER)
+        transport = HalfClosing(peerAddress=PEER)
+        channel.makeConnection(transport)
+        channel.dataReceived(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        self.assertEqual(closed, [True])
+        self.assertFalse(transport.disconnecting)
+        channel.dataReceived(b"x" * 4000)
+        self.assertEqual(self.root.bodies, [])
+        self.clock.advance(2.0)
+        self.assertTrue(transport.disconnected)
+        channel.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls()[1:], [])
+
     def test_chunkedBodyCapped(self):
         """
         A chunked body growing past maxBody is answered 413 as soon as it

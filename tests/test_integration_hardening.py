@@ -384,3 +384,37 @@ class HeartbeatReplayTests(SynchronousTestCase):
         joined = {service: set(status[service]["groups"]["g"]["hosts"]) for service in ("blue", "green")}
         self.assertEqual(joined, {"blue": {"a"}, "green": set()})
         self.assertEqual(len([line for line in process.lines if "joined by heartbeat" in line]), 1)
+
+
+class WorkerReplayTests(SynchronousTestCase):
+    def test_acceptedOnceWithWorkers(self):
+        """
+        With --workers 2, worker 0 hears a beat and passes it on once;
+        the same datagram sent again is dropped by worker 0 as replayed and
+        never reaches worker 1.
+        """
+        from tests.test_integration_workers import serving
+
+        backend = startBackend(self, name, "A")
+        key = os.path.join(directory(self), "key")
+        with open(key, "wb") as f:
+            f.write(KEY)
+        os.chmod(key, 0o600)
+        process, address = startTwistd(self, [
+            "txlb", "--workers", "2", *LISTEN,
+            "--heartbeat", "udp:0:interface=127.0.0.1", "--heartbeat-key-file", key,
+        ])
+        serving(process)
+        port = int(process.waitFor(r"\] group default: heartbeats on udp 127\.0\.0\.1:(\d+)")[0].group(1))
+        datagram = encode(Beat("a", backend.address, 1, 0.0, "up", time.time(), "w" * 24,
+                               destination("127.0.0.1", port)), KEY)
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(udp.close)
+        udp.sendto(datagram, ("127.0.0.1", port))
+        process.waitFor(r"worker 1: .*host a \(%s\) joined by heartbeat" % backend.address)
+        udp.sendto(datagram, ("127.0.0.1", port))
+        process.waitFor(r"dropped heartbeat from 127\.0\.0\.1:\d+: replayed")
+        self.assertEqual({request(address) for _ in range(10)}, {b"A\n"})
+        worker1 = [line for line in process.lines if "worker 1:" in line]
+        self.assertEqual(len([line for line in worker1 if "joined by heartbeat" in line]), 1)
+        self.assertEqual([line for line in worker1 if "dropped heartbeat" in line], [])

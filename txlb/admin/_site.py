@@ -18,6 +18,9 @@ L{txlb.admin._limits.AdminLimits} enforced before any resource runs.
   - With users, the credentials are checked as soon as the headers are in,
     reading nothing more meanwhile; a refusal (401, 429) closes the
     connection without reading the body.
+  - After a refusal, the admin closes its side and drops whatever the
+    client still sends for L{LINGER} seconds (a body it sent without
+    waiting), then aborts: the client reads the answer instead of a reset.
 
 Each refusal is counted in L{AdminSite.refused} by reason and logged one
 line per burst; the access log is off unless asked for, and then at most
@@ -42,6 +45,9 @@ REFUSALS = ("connections", "evicted", "descriptors", "header timeout", "request 
 #: Seconds a connection may wait for its request's headers before a new
 #: connection may take its place when the admin has too many.
 PATIENCE = 1.0
+#: Seconds a refused connection's remaining request is read and dropped
+#: after the answer, so that the client gets to read the answer.
+LINGER = 2.0
 
 
 class AdminRequest(Request):
@@ -75,6 +81,7 @@ class AdminChannel(http.HTTPChannel):
     _waiting = False
     _headerTimer = None
     _requestTimer = None
+    _lingerTimer = None
 
     def connectionMade(self):
         http.HTTPChannel.connectionMade(self)
@@ -99,7 +106,7 @@ class AdminChannel(http.HTTPChannel):
         self._headerTimer = clock.callLater(limits.headerTimeout, self._expired, "header timeout")
         self._requestTimer = clock.callLater(limits.requestTimeout, self._expired, "request timeout")
 
-    def _cancel(self, which=("_headerTimer", "_requestTimer")):
+    def _cancel(self, which=("_headerTimer", "_requestTimer", "_lingerTimer")):
         for name in which:
             timer = getattr(self, name)
             setattr(self, name, None)
@@ -135,7 +142,19 @@ class AdminChannel(http.HTTPChannel):
                  b"Content-Length: %d" % len(body), b"Connection: close"]
         lines += [name + b": " + value for name, value in headers]
         self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
-        self.transport.loseConnection()
+        # Looked up on the class: a TLS wrapper would pass the call on to the
+        # TCP connection under it, past TLS.
+        closeWrite = getattr(type(self.transport), "loseWriteConnection", None)
+        if closeWrite is None:
+            self.transport.loseConnection()
+            return
+        # Closing with the client's body unread would reset the connection
+        # and could destroy the answer before the client reads it: close our
+        # side, read and drop what still comes for a moment, then abort.
+        self._cancel()
+        self._lingerTimer = self.site.clock.callLater(LINGER, self.transport.abortConnection)
+        self.transport.resumeProducing()
+        closeWrite(self.transport)
 
     def allHeadersReceived(self):
         self._cancel(("_headerTimer",))
