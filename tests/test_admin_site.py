@@ -90,13 +90,13 @@ class LimitTests(SiteCase):
     def test_connectionCap(self):
         """
         Beyond maxConnections open admin connections, new ones are refused
-        as they are accepted, and counted, while every open one is busy or
-        new; a closed one makes room.
+        as they are accepted, and counted, while every open one is busy with
+        a request; a closed one makes room.
         """
         site = self.site(maxConnections=3)
         channels = [self.connect(site) for _ in range(3)]
-        channels[0][0].dataReceived(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
-        self.clock.advance(0.5)
+        for channel, _ in channels:
+            channel.dataReceived(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
         self.assertEqual(self.connect(site), (None, None))
         self.assertEqual(site.refused["connections"], 1)
         channels[1][0].connectionLost(None)
@@ -105,8 +105,8 @@ class LimitTests(SiteCase):
     def test_idleEvicted(self):
         """
         At the cap, a new connection takes the place of the oldest one that
-        has sent no request headers for a second; one busy with a request is
-        never evicted.
+        has sent no request headers yet; one busy with a request is never
+        evicted.
         """
         site = self.site(maxConnections=3)
         busy, busyTransport = self.connect(site)
@@ -119,6 +119,19 @@ class LimitTests(SiteCase):
         self.assertFalse(idle[1][1].disconnected)
         self.assertFalse(busyTransport.disconnected)
         self.assertEqual(site.refused["evicted"], 1)
+
+    def test_evictionsBounded(self):
+        """
+        Evicted connections count until they are gone, and no more than
+        maxConnections may be closing at once: the admin never holds more
+        than twice its cap.
+        """
+        site = self.site(maxConnections=2)
+        for _ in range(4):
+            self.assertIsNotNone(self.connect(site)[0])
+        self.assertEqual(self.connect(site), (None, None))
+        self.assertEqual((site.refused["evicted"], site.refused["connections"]), (2, 1))
+        self.assertEqual(len(site.open), 4)
 
     def test_descriptorReserve(self):
         """

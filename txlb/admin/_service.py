@@ -117,7 +117,7 @@ class AdminService(MultiService):
         MultiService.startService(self)
         if self.userFile is not None:
             self._stopHangup = onHangup(self.reactor, self.userFile.reload)
-            self._watch = LoopingCall(self.userFile.users)
+            self._watch = LoopingCall(self.userFile.reload)
             self._watch.clock = self.clock
             self._watch.start(CHECK_EVERY, now=False)
 

@@ -3,9 +3,9 @@ The admin's HTTP server: Twisted's L{Site} with the limits of
 L{txlb.admin._limits.AdminLimits} enforced before any resource runs.
 
   - When the admin already has C{maxConnections} open, a new connection
-    takes the place of the oldest one that has been waiting for request
-    headers for a second or more (that one is aborted); with none such,
-    the new one is closed as soon as it is accepted. Any connection is
+    takes the place of the oldest one still waiting for its request's
+    headers (that one is aborted); when all are busy with requests, the new
+    one is closed as soon as it is accepted. Any connection is
     refused while fewer than C{descriptorReserve} descriptors are left to
     the process.
   - A request's headers must arrive within C{headerTimeout} seconds of the
@@ -43,8 +43,10 @@ _REASONS = {401: b"Unauthorized", 408: b"Request Timeout", 413: b"Payload Too La
 REFUSALS = ("connections", "evicted", "descriptors", "header timeout", "request timeout", "too large",
             "unauthorized", "throttled")
 #: Seconds a connection may wait for its request's headers before a new
-#: connection may take its place when the admin has too many.
-PATIENCE = 1.0
+#: connection may take its place when the admin has too many. Zero: a
+#: client that sends its request as it connects is served under any
+#: flood slower than maxConnections new connections per round trip.
+PATIENCE = 0.0
 #: Seconds a refused connection's remaining request is read and dropped
 #: after the answer, so that the client gets to read the answer.
 LINGER = 2.0
@@ -76,6 +78,7 @@ class AdminChannel(http.HTTPChannel):
     """
 
     refusing = False
+    evicted = False
     waitingSince = None
     _login = None
     _waiting = False
@@ -220,6 +223,7 @@ class AdminSite(Site):
         self.login = login
         self.free = free
         self.open = collections.OrderedDict()
+        self._evicting = 0
         self.refused = collections.Counter()
         self._refusalLog = RateLimiter(clock, 10.0)
         self._window = None
@@ -235,7 +239,7 @@ class AdminSite(Site):
         return getattr(address, "host", None) or "local"
 
     def buildProtocol(self, addr):
-        if len(self.open) >= self.limits.maxConnections and not self._evict(addr):
+        if len(self.open) - self._evicting >= self.limits.maxConnections and not self._evict():
             self.count("connections", addr)
             return None
         free = self.free()
@@ -244,27 +248,35 @@ class AdminSite(Site):
             return None
         return Site.buildProtocol(self, addr)
 
-    def _evict(self, addr):
+    def _evict(self):
         """
         Make room by aborting the oldest connection that has been waiting
         for request headers for at least L{PATIENCE} seconds; False when
-        none has.
+        none has. An aborted connection closes on the reactor's next turn:
+        until then it still counts, and no more than C{maxConnections} may
+        be closing at once, so the admin never holds more than twice that.
         """
+        if self._evicting >= self.limits.maxConnections:
+            return False
         now = self.clock.seconds()
         for channel in self.open:
-            if channel.waitingSince is not None and now - channel.waitingSince >= PATIENCE:
-                self.closed(channel)
-                self.count("evicted", channel.transport.getPeer())
-                channel.refusing = True
-                channel.transport.abortConnection()
-                return True
+            if channel.evicted or channel.waitingSince is None or now - channel.waitingSince < PATIENCE:
+                continue
+            channel.evicted = channel.refusing = True
+            self._evicting += 1
+            self.count("evicted", channel.transport.getPeer())
+            channel.transport.abortConnection()
+            return True
         return False
 
     def opened(self, channel):
         self.open[channel] = None
 
     def closed(self, channel):
-        self.open.pop(channel, None)
+        if channel in self.open:
+            del self.open[channel]
+            if channel.evicted:
+                self._evicting -= 1
 
     def count(self, reason, peer):
         """

@@ -155,7 +155,8 @@ class UserFile:
 
     def reload(self):
         """
-        Re-read the file now if it changed (what C{SIGHUP} does).
+        Re-read the file now if it changed (what C{SIGHUP} and the admin's
+        check every second do).
         """
         self._refresh(force=True)
 

@@ -16,6 +16,8 @@ from txlb.faultsuite import (
     attacks,
     badinput,
     descriptors,
+    hardening,
+    heartbeatreplay,
     integrity,
     midstream,
     slowpeers,
@@ -63,6 +65,13 @@ SCENARIOS = [
     Scenario(attacks.FUZZ, attacks.fuzz),
     Scenario(attacks.AUTH, attacks.auth),
     Scenario(attacks.HEARTBEATS, attacks.heartbeats),
+    Scenario(hardening.IDLE, hardening.idle),
+    Scenario(hardening.BODY, hardening.body),
+    Scenario(hardening.GUESSING, hardening.guessing),
+    Scenario(hardening.USERS, hardening.users),
+    Scenario(hardening.MODES, hardening.modes),
+    Scenario(heartbeatreplay.REPLAY, heartbeatreplay.replay),
+    Scenario(heartbeatreplay.FLOOD, heartbeatreplay.flood),
     Scenario(soak.NAME, soak.run),
 ]
 
