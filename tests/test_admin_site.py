@@ -312,6 +312,21 @@ class LoginTests(SiteCase):
         self.assertEqual(site.refused["unauthorized"], 1)
 
 
+    def test_checkerFailure(self):
+        """
+        A credential check that fails unexpectedly is logged and answered
+        401; the resource does not run.
+        """
+        login = _Login()
+        login.login = lambda source, authorization: defer.fail(RuntimeError("boom"))
+        site = self.site(login)
+        channel, transport = self.connect(site)
+        channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 401 "))
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(self.root.bodies, [])
+
+
 class AccessLogTests(SiteCase):
     def lines(self):
         events = []

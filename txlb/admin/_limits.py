@@ -38,8 +38,9 @@ class AdminLimits:
         its previous request) to the end of a request's headers.
     @ivar requestTimeout: seconds from the same start to the last byte of
         the answer.
-    @ivar maxConnections: admin connections open at once; more are closed
-        as soon as they are accepted.
+    @ivar maxConnections: admin connections open at once; beyond it a new
+        one replaces the oldest that has not sent its request yet, or is
+        closed as soon as it is accepted when all are busy.
     @ivar descriptorReserve: descriptors (of the process's limit) the admin
         leaves to the relay: no admin connection is kept while fewer are
         free.

@@ -41,6 +41,8 @@ class Refused(Exception):
     A login refused: answer C{status} (401 or 429) with C{headers}.
     """
 
+    CHALLENGE = [(b"WWW-Authenticate", b'Basic realm="txlb admin"')]
+
     def __init__(self, status, headers, why):
         Exception.__init__(self, why)
         self.status = status
@@ -221,7 +223,7 @@ class AdminLogin:
     and the back-off of sources that fail.
     """
 
-    CHALLENGE = [(b"WWW-Authenticate", b'Basic realm="txlb admin"')]
+    CHALLENGE = Refused.CHALLENGE
 
     def __init__(self, checker, realm, backoff, clock):
         self.checker = checker

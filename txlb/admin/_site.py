@@ -187,7 +187,10 @@ class AdminChannel(http.HTTPChannel):
 
     def _refused(self, failure):
         self._login = None
-        failure.trap(Refused)
+        if not failure.check(Refused):
+            self.site.events.failure("admin: checking credentials failed", failure)
+            self.refuse(401, "unauthorized", Refused.CHALLENGE)
+            return
         self.refuse(failure.value.status, "unauthorized" if failure.value.status == 401 else "throttled",
                     failure.value.headers)
 
