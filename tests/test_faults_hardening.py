@@ -54,6 +54,6 @@ class HardeningTests(ScenarioMixin, SynchronousTestCase):
 
     def test_heartbeatFlood(self):
         """
-        Every valid beat arrives among a flood of junk datagrams.
+        At least 98% of valid beats arrive among a flood of junk datagrams.
         """
         self.assertKept(heartbeatreplay.flood())
