@@ -22,7 +22,9 @@ from tests.support import TWISTD, Process
 from txlb.admin import UserFile, hashPassword
 from txlb.faultsuite._clients import transfer
 from txlb.faultsuite._outcome import Outcome, check
-from txlb.faultsuite._processes import BackendProcess, fds, listening, quickStart, startBalancer, usage
+from txlb.faultsuite._processes import (
+    BackendProcess, afterwards, fds, listening, quickStart, startBalancer, usage,
+)
 
 IDLE = "idle admin connections"
 BODY = "huge unauthenticated admin request"
@@ -124,13 +126,13 @@ def idle(long=False):
         for s in idle:
             s.close()
         idle.clear()
-        after = usage(process)
+        after = afterwards(process, before)
     return Outcome(
         IDLE,
         f"{count} idle connections to the admin in {opened:.1f} s, txlb limited to 1024 descriptors; "
         f"{clients} relayed clients meanwhile, then txlbctl status",
         f"txlb held {held} descriptors; {served}/{clients} clients served; txlbctl answered in "
-        f"{answered:.2f} s; {refusals} log lines for the refusals",
+        f"{answered:.2f} s; the refusals logged in {refusals} line(s)",
         failed=clients - served,
         rss=(before[0], after[0]),
         fds=(before[1], after[1]),
