@@ -81,7 +81,7 @@ def onSignal(signum, reactor, callback):
     L{SignalCallbacks} per signal and reactor, shared by every caller);
     return the function that stops it.
     """
-    key = (signum, id(reactor))
+    key = (signum, reactor)
     registry = _registries.get(key)
     if registry is None:
         registry = _registries[key] = SignalCallbacks(signum, reactor)
