@@ -22,6 +22,7 @@ from functools import partial
 
 from txlb.address import backendConnector
 from txlb.admin import AdminService
+from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
 from txlb.health import healthServices
@@ -152,6 +153,7 @@ class Builder:
             users=spec.users,
             refresh=spec.refresh,
             projectURL=spec.projectURL,
+            limits=limitsOf(spec),
         )
         admin.setServiceParent(top)
         return admin

@@ -295,12 +295,24 @@ class Admin:
         admin may only listen on loopback or a UNIX socket.
     @ivar refresh: seconds between automatic refreshes of the status page.
     @ivar projectURL: a link shown in the status page's header.
+    @ivar accessLog: log one line per admin request (at most 20 a second).
+    @ivar maxBody: the largest request body in bytes; larger is answered 413.
+    @ivar headerTimeout: seconds a request's headers may take.
+    @ivar requestTimeout: seconds a whole request may take, answer included.
+    @ivar maxConnections: admin connections open at once; more are closed.
+    @ivar descriptorReserve: file descriptors the admin leaves to the relay.
     """
 
     listen = attr.ib(converter=_strings)
     users = attr.ib(default=None)
     refresh = attr.ib(default=10.0, validator=_number("the admin's refresh", above=True))
     projectURL = attr.ib(default=None)
+    accessLog = attr.ib(default=False)
+    maxBody = attr.ib(default=2**20, validator=_number("the admin's maxBody", 1, integer=True))
+    headerTimeout = attr.ib(default=10.0, validator=_number("the admin's headerTimeout", above=True))
+    requestTimeout = attr.ib(default=60.0, validator=_number("the admin's requestTimeout", above=True))
+    maxConnections = attr.ib(default=64, validator=_number("the admin's maxConnections", 1, integer=True))
+    descriptorReserve = attr.ib(default=256, validator=_number("the admin's descriptorReserve", integer=True))
 
     @listen.validator
     def _checkListen(self, attribute, value):

@@ -63,6 +63,7 @@ class Options(usage.Options):
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
+        ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -261,8 +262,8 @@ def adminSpecs(options):
     (empty without --admin).
     """
     if not options["admin"]:
-        for flag in ("admin-users", "project-url"):
-            if options[flag] is not None:
+        for flag in ("admin-users", "project-url", "admin-access-log"):
+            if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
     return [
@@ -271,6 +272,7 @@ def adminSpecs(options):
             users=options["admin-users"],
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
+            accessLog=bool(options["admin-access-log"]),
         )
     ]
 
