@@ -274,6 +274,8 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
+    parser.add_argument("--access-log", action="store_true",
+                        help="also measure txlb writing a JSON access log (column txlb-alog)")
     args = parser.parse_args(argv)
     if args.short:
         args.repeat, args.duration, args.idle = 1, 2, 500
@@ -291,6 +293,10 @@ def main(argv=None):
             ("txlb", lambda: txlb(sys.executable, backend.port, directory)),
         ]
         notes = []
+        if args.access_log:
+            accessLog = ["--access-log", os.path.join(directory, "access.log"), "--access-log-format", "json"]
+            starters.append(("txlb-alog",
+                             lambda: txlb(sys.executable, backend.port, directory, extra=accessLog)))
         if args.workers > 1:
             starters.append((f"txlb-w{args.workers}",
                              lambda: txlb(sys.executable, backend.port, directory, args.workers)))
@@ -309,7 +315,7 @@ def main(argv=None):
         for _, kind in WORKLOADS:
             for label, port, process in targets:
                 if kind == "idle":
-                    skip = process is None or label.startswith("txlb-w")
+                    skip = process is None or label.startswith("txlb-w") or label == "txlb-alog"
                     results[label, kind] = [] if skip else [freshIdle(dict(starters)[label], args.idle)]
                 else:
                     results[label, kind] = [
@@ -326,6 +332,11 @@ def main(argv=None):
         ratio = statistics.median(scaled) / statistics.median(results["txlb", "newconn"])
         notes.insert(0, f"Scaling: twistd txlb --workers {args.workers} makes {ratio:.2f}x the new connections/s of one "
                         f"worker (the workers run on all {os.cpu_count()} cores, sharing one with wrk).")
+    logged = results.get(("txlb-alog", "newconn"))
+    if logged and results.get(("txlb", "newconn")):
+        ratio = statistics.median(logged) / statistics.median(results["txlb", "newconn"])
+        notes.insert(0, f"Access log: txlb writing a JSON access log makes {ratio:.3f}x the new "
+                        f"connections/s of txlb without one ({(ratio - 1) * 100:+.1f} %).")
     table = render(targets, results, args)
     print()
     print(table)

@@ -88,6 +88,14 @@ def onSignal(signum, reactor, callback):
     return registry.add(callback)
 
 
+def listening(signum, reactor):
+    """
+    How many callbacks hear C{signum} now (see L{onSignal}).
+    """
+    registry = _registries.get((signum, reactor))
+    return len(registry._callbacks) if registry is not None else 0
+
+
 def onHangup(reactor, callback):
     """
     Call C{callback()} on each C{SIGHUP} (see L{onSignal}).

@@ -88,3 +88,27 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def twistdRotatingLogFile(handler):
+    """
+    The L{twisted.python.logfile.LogFile} that C{twistd}'s own C{SIGUSR1}
+    handler rotates, or None when C{handler} is not that handler.
+
+    Reach-in: the closure of C{rotateLog} in
+    C{twisted.scripts._twistd_unix.UnixAppLogger._getLogObserver} (checked
+    in Twisted 22.10 to 26.10). Missing: None, and C{SIGUSR1} leaves
+    twistd's log file alone (it still reopens txlb's own log files).
+    """
+    if getattr(handler, "__name__", None) != "rotateLog":
+        return None
+    if not getattr(handler, "__module__", "").startswith("twisted.scripts"):
+        return None
+    for cell in getattr(handler, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if callable(getattr(value, "reopen", None)) and hasattr(value, "path"):
+            return value
+    return None

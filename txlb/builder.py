@@ -20,6 +20,7 @@ The description objects and what each becomes:
 import random as _random
 from functools import partial
 
+from txlb.accesslog import AccessLog
 from txlb.address import backendConnector
 from txlb.admin import AdminService
 from txlb.admin._limits import limitsOf
@@ -45,14 +46,22 @@ class Builder:
         listeners bind (C{bind}: a port every worker shares), whether the
         admin runs here (C{admin}), and adds its own services to the tree
         once built (C{adopt(balancer, builder)}).
+    @ivar accessLog: the L{txlb.accesslog.AccessLog} of the balancer last
+        built, which every service built from now on records in; or None.
     """
 
-    def __init__(self, reactor, clock=None, random=None, role=None):
+    def __init__(self, reactor, clock=None, random=None, role=None, accessLog=None):
+        """
+        @param accessLog: a L{txlb.config.AccessLog} used instead of the
+            balancer's own (the C{--access-log} flag), or None.
+        """
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.random = random if random is not None else _random.Random()
         self.role = role
         self.bind = role.bind if role is not None else None
+        self.accessLogSpec = accessLog
+        self.accessLog = None
 
     def host(self, spec):
         """
@@ -128,6 +137,7 @@ class Builder:
             drainTimeout=spec.drainTimeout,
             bind=self.bind,
         )
+        proxy.accessLog = self.accessLog
         for group in spec.groups:
             pool = self.pool(group)
             proxy.addPool(pool)
@@ -167,6 +177,12 @@ class Builder:
             description; nothing is started then.
         """
         top = LoadBalancer(self.reactor, spec)
+        accessLog = self.accessLogSpec or spec.accessLog
+        self.accessLog = None
+        if accessLog is not None:
+            # The first child: started before the listeners.
+            self.accessLog = AccessLog.fromSpec(accessLog, self.reactor, self.clock)
+            self.accessLog.setServiceParent(top)
         for service in spec.services:
             top.addProxy(self.service(service))
         if self.role is None or self.role.admin:

@@ -324,15 +324,49 @@ def _admins(value):
     return (value,) if isinstance(value, Admin) else tuple(value)
 
 
+#: The formats an access log may be written in.
+ACCESS_LOG_FORMATS = ("text", "json")
+
+
+@valueObject
+@attr.s(frozen=True)
+class AccessLog:
+    """
+    One record per client connection, written when it ends (see
+    C{doc/operations.rst}).
+
+    @ivar path: the file records are appended to, or C{"-"} to send them
+        through txlb's own log instead.
+    @ivar format: C{"text"} (one line in the spirit of HAProxy's tcplog) or
+        C{"json"} (one JSON object a line).
+    """
+
+    path = attr.ib()
+    format = attr.ib(default="text")
+
+    @path.validator
+    def _checkPath(self, attribute, value):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"an access log's path must be a file name or '-', not {value!r}")
+
+    @format.validator
+    def _checkFormat(self, attribute, value):
+        if value not in ACCESS_LOG_FORMATS:
+            raise ConfigError(f"an access log's format is text or json, not {value!r}")
+
+
 @valueObject
 @attr.s(frozen=True)
 class Balancer:
     """
     Everything one txlb process runs: services, and any number of admins.
+
+    @ivar accessLog: an L{AccessLog}, or None for none.
     """
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
+    accessLog = attr.ib(default=None)
 
     @services.validator
     def _checkServices(self, attribute, value):
@@ -342,6 +376,11 @@ class Balancer:
     @admin.validator
     def _checkAdmin(self, attribute, value):
         _allOf(Admin, "admin")(self, attribute, value)
+
+    @accessLog.validator
+    def _checkAccessLog(self, attribute, value):
+        if value is not None and not isinstance(value, AccessLog):
+            raise ConfigError(f"a balancer's accessLog must be an AccessLog(...), not {value!r}")
 
 
 def _backendName(text, address, flags):

@@ -32,6 +32,8 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar accessLog: the L{txlb.accesslog.AccessLog} each ended client is
+        recorded in, or None.
     """
 
     log = Logger()
@@ -67,6 +69,7 @@ class ProxyService(MultiService):
         self.clients = set()
         self._drained = None
         self._drainTimer = None
+        self.accessLog = None
 
     @property
     def pool(self):
@@ -88,7 +91,9 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
+        factory = RelayFactory(self)
+        listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=self.bind)
+        factory.listener = listener
         listener.setServiceParent(self)
         return listener
 
@@ -160,9 +165,13 @@ class ProxyService(MultiService):
 
     def clientClosed(self, client):
         """
-        A client connection ended; the last one ends a drain.
+        A client connection ended: it is recorded in the access log; the
+        last one ends a drain.
         """
         self.clients.discard(client)
+        accessLog = self.accessLog
+        if accessLog is not None:
+            accessLog.record(client)
         if self._drained is not None and not self.clients:
             self._drainFinished()
 

@@ -113,10 +113,12 @@ class BackendSide(End):
         peer = self.peer
         if peer is None:
             return
-        if not (len(data) >= SPLICE_AFTER and relay.spliceable and relay.spliceWith(data, peer.transport)):
+        size = len(data)
+        if not (size >= SPLICE_AFTER and relay.spliceable and relay.spliceWith(data, peer.transport)):
             peer.transport.write(data)
         relay.active = True
-        self.host.bytesOut += len(data)
+        self.host.bytesOut += size
+        relay.bytesOut += size
 
     def connectionLost(self, reason):
         self.relay.backendLost(self, reason)

@@ -52,9 +52,20 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
+    @ivar bytesIn: bytes relayed from the client to its host.
+    @ivar bytesOut: bytes relayed from the host to the client.
+    @ivar tried: the hosts tried, in order (known once a host answered, the
+        client was given up, or the client left).
+    @ivar connectTime: seconds the host took to accept, or None.
+    @ivar group: the name of the group the client was given to.
     """
 
     termination = None
+    bytesIn = 0
+    bytesOut = 0
+    tried = ()
+    connectTime = None
+    group = None
 
     log = Logger()
 
@@ -78,6 +89,7 @@ class ClientSide(End):
         setNoDelay(self.transport)
         service = self.service
         self.acceptedAt = service.clock.seconds()
+        self.group = service.enabledGroup
         service.clientOpened(self)
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
@@ -89,9 +101,11 @@ class ClientSide(End):
     def dataReceived(self, data):
         peer = self.peer
         if peer is not None:
-            if not (len(data) >= SPLICE_AFTER and self.spliceable and self.spliceWith(data, peer.transport)):
+            size = len(data)
+            if not (size >= SPLICE_AFTER and self.spliceable and self.spliceWith(data, peer.transport)):
                 peer.transport.write(data)
-            self.host.bytesIn += len(data)
+            self.host.bytesIn += size
+            self.bytesIn += size
             self.active = True
             return
         if self.done:
@@ -113,6 +127,8 @@ class ClientSide(End):
         self._stopIdleTimer()
         reset = peerReset(reason)
         self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
+        if self.failover is not None:
+            self.tried = self.failover.tried
         self.service.clientClosed(self)
         backend = self.unjoin(reason)
         if backend is not None:
@@ -128,7 +144,11 @@ class ClientSide(End):
         """
         A host answered: relay both ways from now on.
         """
+        if self.failover is not None:
+            self.tried = self.failover.tried
         self.failover = None
+        if lease.connectedAt is not None:
+            self.connectTime = lease.connectedAt - lease.granted
         self.lease = lease
         self.host = lease.host
         self.spliceable = self.settings.splice and _splice.available()
@@ -136,6 +156,7 @@ class ClientSide(End):
         self.pending, self.pendingSize = [], 0
         if size:
             self.host.bytesIn += size
+            self.bytesIn += size
         join(self, backend, pending, size >= self.settings.bufferSize and not self.done)
 
     def gaveUp(self, termination, why):
@@ -146,6 +167,8 @@ class ClientSide(End):
         @param why: a phrase for the log.
         """
         self.ended(termination)
+        if self.failover is not None:
+            self.tried = self.failover.tried
         self.failover = None
         self.done = True
         self.pending = []
@@ -183,10 +206,12 @@ class ClientSide(End):
 
         def countIn(n):
             host.bytesIn += n
+            self.bytesIn += n
             self.active = True
 
         def countOut(n):
             host.bytesOut += n
+            self.bytesOut += n
             self.active = True
 
         service = self.service
@@ -236,12 +261,16 @@ class ClientSide(End):
 class RelayFactory(ServerFactory):
     """
     Builds a L{ClientSide} for each connection a service's listener accepts.
+
+    @ivar listener: the L{txlb.listener.Listener} this factory serves (what
+        the access log names), or None.
     """
 
     noisy = False
 
-    def __init__(self, service):
+    def __init__(self, service, listener=None):
         self.service = service
+        self.listener = listener
 
     def buildProtocol(self, addr):
         protocol = ClientSide(self.service)

@@ -9,6 +9,7 @@ from twisted.application.service import Application
 
 from txlb._tacboundary import tacBoundary
 from txlb.builder import Builder
+from txlb.operatorsignals import handleSignals
 
 #: The builder C{twistd txlb --config} (or C{--workers}) loads a C{.tac}
 #: with; unset under C{twistd -ny}, where each application builds alone.
@@ -24,10 +25,16 @@ def application(balancer, name="txlb", reactor=None):
     @param reactor: the reactor to run on; the global one when None.
     """
     builder = loadingWith.get()
-    if builder is None:
+    alone = builder is None
+    if alone:
         if reactor is None:
             from twisted.internet import reactor
         builder = Builder(reactor)
     app = Application(name)
-    builder.balancer(balancer).setServiceParent(app)
+    top = builder.balancer(balancer)
+    if alone:
+        # Under twistd -y this is the whole process; twistd txlb --config
+        # adds the same itself.
+        handleSignals(top, builder.reactor)
+    top.setServiceParent(app)
     return app

@@ -8,11 +8,12 @@ import os
 
 from twisted.python import usage
 
-from txlb import __version__, workers
+from txlb import __version__, _twistdlog, workers
 from txlb.builder import Builder
-from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
+from txlb.config import AccessLog, Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
 from txlb.errors import ConfigError
+from txlb.operatorsignals import handleSignals
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
 
@@ -98,6 +99,15 @@ class Options(usage.Options):
             "10",
             "On stop, seconds open connections may finish in before they are aborted.",
         ],
+        [
+            "access-log",
+            None,
+            None,
+            "Append one record per client connection to this file ('-': into txlb's own log); "
+            "overrides the --config file's accessLog.",
+        ],
+        ["access-log-format", None, "text", "The access log's format: text or json."],
+        ["log-format", None, "text", "The format of txlb's own log: text or json (one object a line)."],
     ]
 
     def __init__(self):
@@ -148,9 +158,15 @@ class Options(usage.Options):
             print(schedulerHelp())
             raise SystemExit(0)
         try:
-            self.service = self.makeBalancer(Builder(_reactor(), role=self.workerRole()))
+            role = self.workerRole()
+            builder = Builder(_reactor(), role=role, accessLog=accessLogSpec(self))
+            self.service = self.makeBalancer(builder)
+            if not isinstance(role, workers.Worker):
+                # A worker's log is relayed, line by line, into worker 0's.
+                _twistdlog.useFor(getattr(self, "parent", None), self["log-format"])
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        handleSignals(self.service, _reactor())
         if self["dry-run"]:
             from txlb.describe import dryRun
 
@@ -180,7 +196,7 @@ class Options(usage.Options):
         for flag, value in self._given():
             if flag == "workers":
                 continue
-            if flag == "config":
+            if flag in ("config", "access-log") and value != "-":
                 value = os.path.abspath(value)
             arguments += [f"--{flag}"] + ([value] if value is not None else [])
         return arguments
@@ -254,6 +270,18 @@ class Options(usage.Options):
             admin=adminSpecs(self),
         )
         return builder.balancer(spec)
+
+
+def accessLogSpec(options):
+    """
+    The L{AccessLog} C{--access-log} and C{--access-log-format} ask for,
+    or None without C{--access-log}.
+    """
+    if options["access-log"] is None:
+        if options["access-log-format"] != "text":
+            raise ConfigError("--access-log-format needs --access-log PATH")
+        return None
+    return AccessLog(options["access-log"], format=options["access-log-format"])
 
 
 def adminSpecs(options):

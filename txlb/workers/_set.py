@@ -101,6 +101,22 @@ class WorkerSet(Service):
             "ports": ports,
         }
 
+    def signal(self, name):
+        """
+        Send signal C{name} (such as C{"USR1"}) to every other worker
+        running now; return how many were sent it.
+        """
+        sent = 0
+        for worker in self.workers:
+            if worker.process is None:
+                continue
+            try:
+                worker.process.signalProcess(name)
+            except (ProcessExitedAlready, OSError):
+                continue
+            sent += 1
+        return sent
+
     def controlPath(self, worker):
         """
         The UNIX socket worker C{worker} takes control calls on.

@@ -1,0 +1,248 @@
+"""
+The access log: one record per client connection, written when the
+connection ends, whether or not it reached a backend (L{AccessLog}, built
+from L{txlb.config.AccessLog}).
+
+A record (L{recordOf}) is a dict with the keys of L{KEYS}, written as one
+JSON object a line (L{formatJSON}) or as one line in the spirit of
+HAProxy's C{tcplog} (L{formatText})::
+
+    127.0.0.1:50312 [2026-11-30T08:39:05.123Z] 127.0.0.1:8080 web/blue/a 0 0.412/35.100 12/2048 client-closed
+
+Records are gathered and written once a second (L{txlb._logfiles}), so a
+record costs the relay no system call; see C{doc/operations.rst}.
+"""
+
+import json
+import signal
+import time
+
+from twisted.application.service import Service
+from twisted.logger import Logger
+
+from txlb._logfiles import AppendFile, BufferedLines
+from txlb._signals import onSignal
+from txlb.address import formatAddress
+from txlb.errors import StartupError, quietExit
+
+#: The keys of every record, in the order they are written.
+KEYS = (
+    "time",
+    "client",
+    "listener",
+    "service",
+    "group",
+    "host",
+    "retries",
+    "connect_ms",
+    "duration_ms",
+    "bytes_in",
+    "bytes_out",
+    "termination",
+)
+
+
+class _Stamps:
+    """
+    ISO 8601 UTC times with milliseconds, the date and time part made once
+    per second.
+    """
+
+    def __init__(self):
+        self.second = None
+        self.prefix = ""
+
+    def __call__(self, when):
+        second = int(when)
+        if second != self.second:
+            self.second = second
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return "%s.%03dZ" % (self.prefix, int((when - second) * 1000))
+
+
+def _ms(seconds):
+    return round(seconds * 1000.0, 3)
+
+
+def recordOf(client, now, stamp):
+    """
+    The record of a L{txlb.relay.ClientSide} that ended at C{now}.
+
+    @param stamp: turns a time in seconds since the epoch into ISO 8601.
+    """
+    tried = client.tried
+    host = client.host
+    if host is None and tried:
+        host = tried[-1]
+    listener = getattr(getattr(client, "factory", None), "listener", None)
+    connectTime = client.connectTime
+    record = {
+        "time": stamp(client.acceptedAt),
+        "client": formatAddress(client.transport.getPeer()),
+        "listener": listener.address if listener is not None else None,
+        "service": client.service.name,
+        "group": client.group,
+        "host": host.name if host is not None else None,
+        "retries": len(tried) - 1 if tried else 0,
+        "connect_ms": _ms(connectTime) if connectTime is not None else None,
+        "duration_ms": _ms(now - client.acceptedAt),
+        "bytes_in": client.bytesIn,
+        "bytes_out": client.bytesOut,
+        "termination": client.termination,
+    }
+    route = getattr(client, "route", None)
+    if route is not None:
+        record["route"] = route
+    return record
+
+
+def formatJSON(record):
+    """
+    A record as one line of JSON (without the newline).
+    """
+    return json.dumps(record, separators=(",", ":"))
+
+
+def formatText(record):
+    """
+    A record as one line of text (without the newline): client, accept
+    time, listener, service/group/host, retries, connect/total
+    milliseconds, bytes in/out, termination (and C{route=...} when routed).
+    A missing value is C{-}; a connect time never measured is C{-1}.
+    """
+    connect = record["connect_ms"]
+    line = "%s [%s] %s %s/%s/%s %d %s/%s %d/%d %s" % (
+        record["client"],
+        record["time"],
+        record["listener"] or "-",
+        record["service"],
+        record["group"] or "-",
+        record["host"] or "-",
+        record["retries"],
+        "-1" if connect is None else connect,
+        record["duration_ms"],
+        record["bytes_in"],
+        record["bytes_out"],
+        record["termination"] or "-",
+    )
+    route = record.get("route")
+    if route is not None:
+        line += " route=%s" % (route,)
+    return line
+
+
+FORMATS = {"text": formatText, "json": formatJSON}
+
+
+class AccessLog(Service):
+    """
+    Writes the access log while running: a service of the balancer that
+    every L{txlb.proxy.ProxyService} gives its ended clients to
+    (L{record}). Records are buffered and written once a second, when
+    64 KiB are waiting, and when the service stops; once stopped (while
+    the relay drains), each record is written at once.
+
+    C{SIGUSR1} reopens the file at its path (L{reopen}).
+
+    @ivar path: the file, or C{"-"} for txlb's own log.
+    @ivar format: C{"text"} or C{"json"}.
+    """
+
+    log = Logger()
+    name = "access-log"
+
+    def __init__(self, path, format, reactor, clock=None, signals=True):
+        """
+        @param signals: whether to reopen on C{SIGUSR1} (False in tests).
+        """
+        self.path = path
+        self.format = format
+        self._format = FORMATS[format]
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        self.signals = signals
+        self.file = None
+        self.lines = None
+        self._stamp = _Stamps()
+        self._unhook = None
+
+    @classmethod
+    def fromSpec(cls, spec, reactor, clock=None):
+        """
+        The access log a L{txlb.config.AccessLog} describes.
+        """
+        return cls(spec.path, spec.format, reactor, clock)
+
+    def startService(self):
+        """
+        Open the file (exiting with one sentence when it cannot be opened
+        while twistd starts) and listen for C{SIGUSR1}.
+        """
+        Service.startService(self)
+        if self.path != "-" and self.file is None:
+            try:
+                self.file = AppendFile(self.path)
+            except OSError as e:
+                message = f"cannot open the access log {self.path}: {e.strerror or e}"
+                self.log.critical("{message}", message=message)
+                raise quietExit(StartupError(message)) from None
+            self.lines = BufferedLines(self.file, self.clock)
+        if self.signals and self._unhook is None:
+            self._unhook = onSignal(signal.SIGUSR1, self.reactor, self.reopen)
+
+    def stopService(self):
+        """
+        Write what is waiting; later records (from connections still
+        draining) are written one by one.
+        """
+        Service.stopService(self)
+        if self.lines is not None:
+            self.lines.flush()
+
+    def record(self, client):
+        """
+        Log the record of C{client}, a L{txlb.relay.ClientSide} that ended.
+        """
+        record = recordOf(client, self.clock.seconds(), self._stamp)
+        line = self._format(record)
+        lines = self.lines
+        if lines is None:
+            self.log.info("{line}", line=line, access=record)
+            return
+        lines.add(line + "\n")
+        if not self.running:
+            lines.flush()
+
+    def reopen(self):
+        """
+        Write what is waiting to the old file, then open the path again
+        (logrotate renamed the old one).
+        """
+        if self.file is None:
+            return
+        self.lines.flush()
+        try:
+            self.file.reopen()
+        except OSError as e:
+            self.log.error(
+                "cannot reopen the access log {path}: {error}; still writing to the old file",
+                path=self.file.path,
+                error=e.strerror or e,
+            )
+            return
+        self.log.info("reopened the access log {path}", path=self.file.path)
+
+    def close(self):
+        """
+        Write what is waiting, close the file, stop listening for signals.
+        """
+        if self._unhook is not None:
+            unhook, self._unhook = self._unhook, None
+            unhook()
+        if self.file is not None:
+            self.lines.flush()
+            self.file.close()
+            self.file = self.lines = None
+
+
+__all__ = ["AccessLog", "FORMATS", "KEYS", "formatJSON", "formatText", "recordOf"]
