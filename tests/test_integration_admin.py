@@ -214,8 +214,9 @@ class BrowserTests(SynchronousTestCase):
 class LifecycleTests(SynchronousTestCase):
     def test_reopenLogAndShutdown(self):
         """
-        reopenLog rotates twistd's log file (as SIGUSR1 does), and
-        shutdown(drainSeconds) stops txlb cleanly.
+        reopenLog reopens twistd's log file at its path after logrotate
+        renamed it (as SIGUSR1 does), and shutdown(drainSeconds) stops txlb
+        cleanly.
         """
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory, True)
@@ -237,9 +238,10 @@ class LifecycleTests(SynchronousTestCase):
 
         address = settle(adminAddress, lambda a: a is not None, 20)
         rpc = xmlrpc.client.ServerProxy(f"http://{address}/RPC2")
+        os.rename(logfile, logfile + ".1")
         self.assertTrue(rpc.reopenLog())
-        settle(lambda: os.path.exists(logfile + ".1"), bool, 10)
-        self.assertTrue(os.path.exists(logfile + ".1"))
+        settle(lambda: os.path.exists(logfile), bool, 10)
+        self.assertTrue(os.path.exists(logfile))
         self.assertTrue(rpc.shutdown(1.0))
         self.assertIn(process.wait(30), (0, -15))
 

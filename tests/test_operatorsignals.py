@@ -41,8 +41,8 @@ class _Workers:
     def __init__(self):
         self.sent = []
 
-    def signal(self, name):
-        self.sent.append(name)
+    def signal(self, signum):
+        self.sent.append(signum)
         return 1
 
 
@@ -116,7 +116,7 @@ class OperatorSignalsTests(SynchronousTestCase):
         self.balancer.workers = _Workers()
         self.started()
         self.fire(signal.SIGUSR1)
-        self.assertEqual(self.balancer.workers.sent, ["USR1"])
+        self.assertEqual(self.balancer.workers.sent, [signal.SIGUSR1])
 
     def test_twistdRotationBecomesReopen(self):
         """

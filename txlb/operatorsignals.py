@@ -73,7 +73,7 @@ class OperatorSignals(Service):
         other workers.
         """
         workers = getattr(self.balancer, "workers", None)
-        count = workers.signal("USR1") if workers is not None else 0
+        count = workers.signal(self.signals.SIGUSR1) if workers is not None else 0
         more = f"; passed on to {count} more workers" if count else ""
         self.log.info("SIGUSR1: reopening the log files{more}", more=more)
 

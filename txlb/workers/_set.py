@@ -101,17 +101,17 @@ class WorkerSet(Service):
             "ports": ports,
         }
 
-    def signal(self, name):
+    def signal(self, signum):
         """
-        Send signal C{name} (such as C{"USR1"}) to every other worker
-        running now; return how many were sent it.
+        Send signal C{signum} (such as C{signal.SIGUSR1}) to every other
+        worker running now; return how many were sent it.
         """
         sent = 0
         for worker in self.workers:
             if worker.process is None:
                 continue
             try:
-                worker.process.signalProcess(name)
+                worker.process.signalProcess(signum)
             except (ProcessExitedAlready, OSError):
                 continue
             sent += 1
@@ -173,7 +173,7 @@ class WorkerSet(Service):
     def _signal(self, worker, name):
         if worker.process is not None:
             try:
-                worker.process.signalProcess(name)
+                worker.process.signalProcess(signum)
             except (OSError, ProcessExitedAlready):
                 pass
 
