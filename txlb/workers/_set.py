@@ -173,7 +173,7 @@ class WorkerSet(Service):
     def _signal(self, worker, name):
         if worker.process is not None:
             try:
-                worker.process.signalProcess(signum)
+                worker.process.signalProcess(name)
             except (OSError, ProcessExitedAlready):
                 pass
 
