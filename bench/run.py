@@ -314,13 +314,16 @@ def main(argv=None):
         results = {}
         for _, kind in WORKLOADS:
             for label, port, process in targets:
+                results[label, kind] = []
                 if kind == "idle":
                     skip = process is None or label.startswith("txlb-w") or label == "txlb-alog"
                     results[label, kind] = [] if skip else [freshIdle(dict(starters)[label], args.idle)]
-                else:
-                    results[label, kind] = [
-                        measure(kind, port, process, args.duration, args.idle) for _ in range(args.repeat)
-                    ]
+            # Repetitions take turns across the targets, so that a change in
+            # the machine's load (a shared machine) hits every column alike.
+            for _ in range(args.repeat if kind != "idle" else 0):
+                for label, port, process in targets:
+                    results[label, kind].append(measure(kind, port, process, args.duration, args.idle))
+            for label, _, _ in targets:
                 print(f"  {kind:<10} {label:<10} {', '.join(fmt(r, kind) for r in results[label, kind])}",
                       flush=True)
     finally:

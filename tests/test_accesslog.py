@@ -319,3 +319,33 @@ class ConfigTests(SynchronousTestCase):
         Anything but an AccessLog as a balancer's accessLog is one sentence.
         """
         self.assertRaises(ConfigError, Balancer, accessLog="x.log")
+
+
+class FlagTests(SynchronousTestCase):
+    def test_flags(self):
+        """
+        C{--access-log PATH --access-log-format json} gives the balancer
+        that access log; the other workers get the path made absolute.
+        """
+        from txlb.tap import Options
+
+        options = Options()
+        options.parseOptions(["--backend", "127.0.0.1:1", "--access-log", "access.log", "--access-log-format", "json"])
+        log = options.service.getServiceNamed("access-log")
+        self.assertEqual((log.path, log.format), ("access.log", "json"))
+        arguments = options.workerArguments()
+        self.assertEqual(arguments[arguments.index("--access-log") + 1], os.path.abspath("access.log"))
+
+    def test_formatWithoutPath(self):
+        """
+        C{--access-log-format} without C{--access-log} is one sentence, and
+        so is an unknown format.
+        """
+        from txlb.tap import Options
+
+        with self.assertRaises(SystemExit) as e:
+            Options().parseOptions(["--backend", "127.0.0.1:1", "--access-log-format", "json"])
+        self.assertEqual(str(e.exception), "twistd txlb: --access-log-format needs --access-log PATH")
+        with self.assertRaises(SystemExit) as e:
+            Options().parseOptions(["--backend", "127.0.0.1:1", "--access-log", "x", "--access-log-format", "xml"])
+        self.assertEqual(str(e.exception), "twistd txlb: an access log's format is text or json, not 'xml'")

@@ -64,6 +64,23 @@ def _ms(seconds):
     return round(seconds * 1000.0, 3)
 
 
+def listenerOf(client):
+    """
+    The address of the listener that accepted C{client}, or None; looked
+    up once per listener (the factory keeps it).
+    """
+    factory = getattr(client, "factory", None)
+    if factory is None:
+        return None
+    address = getattr(factory, "listenerAddress", None)
+    if address is None:
+        listener = getattr(factory, "listener", None)
+        if listener is None:
+            return None
+        address = factory.listenerAddress = listener.address
+    return address
+
+
 def recordOf(client, now, stamp):
     """
     The record of a L{txlb.relay.ClientSide} that ended at C{now}.
@@ -74,12 +91,11 @@ def recordOf(client, now, stamp):
     host = client.host
     if host is None and tried:
         host = tried[-1]
-    listener = getattr(getattr(client, "factory", None), "listener", None)
     connectTime = client.connectTime
     record = {
         "time": stamp(client.acceptedAt),
         "client": formatAddress(client.transport.getPeer()),
-        "listener": listener.address if listener is not None else None,
+        "listener": listenerOf(client),
         "service": client.service.name,
         "group": client.group,
         "host": host.name if host is not None else None,
@@ -96,11 +112,43 @@ def recordOf(client, now, stamp):
     return record
 
 
+def _string(value):
+    if value is None:
+        return "null"
+    if '"' in value or "\\" in value or not value.isprintable():
+        return json.dumps(value)
+    return '"' + value + '"'
+
+
+_JSON = (
+    '{"time":"%s","client":%s,"listener":%s,"service":%s,"group":%s,"host":%s,'
+    '"retries":%d,"connect_ms":%s,"duration_ms":%r,"bytes_in":%d,"bytes_out":%d,"termination":%s'
+)
+
+
 def formatJSON(record):
     """
-    A record as one line of JSON (without the newline).
+    A record as one line of JSON (without the newline), its keys in the
+    order of L{KEYS}, then C{route} when present.
     """
-    return json.dumps(record, separators=(",", ":"))
+    connect = record["connect_ms"]
+    line = _JSON % (
+        record["time"],
+        _string(record["client"]),
+        _string(record["listener"]),
+        _string(record["service"]),
+        _string(record["group"]),
+        _string(record["host"]),
+        record["retries"],
+        "null" if connect is None else repr(connect),
+        record["duration_ms"],
+        record["bytes_in"],
+        record["bytes_out"],
+        _string(record["termination"]),
+    )
+    if "route" in record:
+        return line + ',"route":' + json.dumps(record["route"]) + "}"
+    return line + "}"
 
 
 def formatText(record):

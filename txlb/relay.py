@@ -264,9 +264,12 @@ class RelayFactory(ServerFactory):
 
     @ivar listener: the L{txlb.listener.Listener} this factory serves (what
         the access log names), or None.
+    @ivar listenerAddress: the listener's bound address once the access
+        log has asked for it, else None.
     """
 
     noisy = False
+    listenerAddress = None
 
     def __init__(self, service, listener=None):
         self.service = service
