@@ -231,9 +231,27 @@ WORKLOADS = [
 ]
 
 
+def cpuSeconds(pid):
+    """
+    The CPU time (user and system) process C{pid} has used, in seconds.
+    """
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+#: CPU microseconds per connection of each new-connection run, by process.
+CPU_PER_CONNECTION = {}
+
+
 def measure(kind, port, process, duration, idleCount):
     if kind == "newconn":
-        return wrk(port, "/small.html", duration, 50, True)[0]
+        before = cpuSeconds(process.pid) if process is not None else None
+        rate = wrk(port, "/small.html", duration, 50, True)[0]
+        if before is not None and rate:
+            used = cpuSeconds(process.pid) - before
+            CPU_PER_CONNECTION.setdefault(process.pid, []).append(used / (rate * duration) * 1e6)
+        return rate
     if kind == "keepalive":
         return wrk(port, "/small.html", duration, 50, False)[0]
     return wrk(port, "/bulk.bin", duration, 10, False)[1]
@@ -274,6 +292,8 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
+    parser.add_argument("--only", action="append", choices=[k for _, k in WORKLOADS],
+                        help="measure only this workload (repeatable)")
     parser.add_argument("--access-log", action="store_true",
                         help="also measure txlb writing a JSON access log (column txlb-alog)")
     args = parser.parse_args(argv)
@@ -313,6 +333,8 @@ def main(argv=None):
             targets.append((label, port, process))
         results = {}
         for _, kind in WORKLOADS:
+            if args.only and kind not in args.only:
+                continue
             for label, port, process in targets:
                 results[label, kind] = []
                 if kind == "idle":
@@ -338,8 +360,13 @@ def main(argv=None):
     logged = results.get(("txlb-alog", "newconn"))
     if logged and results.get(("txlb", "newconn")):
         ratio = statistics.median(logged) / statistics.median(results["txlb", "newconn"])
+        processes = {label: process for label, _, process in targets}
+        cpu = [statistics.median(CPU_PER_CONNECTION.get(processes[label].pid) or [0])
+               for label in ("txlb", "txlb-alog")]
         notes.insert(0, f"Access log: txlb writing a JSON access log makes {ratio:.3f}x the new "
-                        f"connections/s of txlb without one ({(ratio - 1) * 100:+.1f} %).")
+                        f"connections/s of txlb without one ({(ratio - 1) * 100:+.1f} %); CPU time per "
+                        f"connection {cpu[0]:.0f} us without, {cpu[1]:.0f} us with it"
+                        + (f" ({(cpu[1] / cpu[0] - 1) * 100:+.1f} %)." if cpu[0] else "."))
     table = render(targets, results, args)
     print()
     print(table)

@@ -51,13 +51,20 @@ class _Stamps:
     def __init__(self):
         self.second = None
         self.prefix = ""
+        self.millisecond = None
+        self.stamp = ""
 
     def __call__(self, when):
-        second = int(when)
+        millisecond = int(when * 1000)
+        if millisecond == self.millisecond:
+            return self.stamp
+        second, fraction = divmod(millisecond, 1000)
         if second != self.second:
             self.second = second
             self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return "%s.%03dZ" % (self.prefix, int((when - second) * 1000))
+        self.millisecond = millisecond
+        self.stamp = f"{self.prefix}.{fraction:03d}Z"
+        return self.stamp
 
 
 def _ms(seconds):
@@ -112,18 +119,27 @@ def recordOf(client, now, stamp):
     return record
 
 
-def _string(value):
-    if value is None:
-        return "null"
+class _Quoted(dict):
+    """
+    Strings that recur (names, listeners, terminations) as JSON, each
+    encoded once; None is C{null}.
+    """
+
+    def __missing__(self, value):
+        quoted = json.dumps(value)
+        if len(self) < 4096:
+            self[value] = quoted
+        return quoted
+
+
+_quoted = _Quoted()
+
+
+def _client(value):
+    # A client's "ip:port" changes with every record: not kept.
     if '"' in value or "\\" in value or not value.isprintable():
         return json.dumps(value)
-    return '"' + value + '"'
-
-
-_JSON = (
-    '{"time":"%s","client":%s,"listener":%s,"service":%s,"group":%s,"host":%s,'
-    '"retries":%d,"connect_ms":%s,"duration_ms":%r,"bytes_in":%d,"bytes_out":%d,"termination":%s'
-)
+    return f'"{value}"'
 
 
 def formatJSON(record):
@@ -131,20 +147,15 @@ def formatJSON(record):
     A record as one line of JSON (without the newline), its keys in the
     order of L{KEYS}, then C{route} when present.
     """
+    quoted = _quoted
     connect = record["connect_ms"]
-    line = _JSON % (
-        record["time"],
-        _string(record["client"]),
-        _string(record["listener"]),
-        _string(record["service"]),
-        _string(record["group"]),
-        _string(record["host"]),
-        record["retries"],
-        "null" if connect is None else repr(connect),
-        record["duration_ms"],
-        record["bytes_in"],
-        record["bytes_out"],
-        _string(record["termination"]),
+    line = (
+        f'{{"time":"{record["time"]}","client":{_client(record["client"])},'
+        f'"listener":{quoted[record["listener"]]},"service":{quoted[record["service"]]},'
+        f'"group":{quoted[record["group"]]},"host":{quoted[record["host"]]},'
+        f'"retries":{record["retries"]},"connect_ms":{"null" if connect is None else repr(connect)},'
+        f'"duration_ms":{record["duration_ms"]!r},"bytes_in":{record["bytes_in"]},'
+        f'"bytes_out":{record["bytes_out"]},"termination":{quoted[record["termination"]]}'
     )
     if "route" in record:
         return line + ',"route":' + json.dumps(record["route"]) + "}"
