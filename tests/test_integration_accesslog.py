@@ -246,3 +246,39 @@ class WorkersTests(SynchronousTestCase, Directory):
             request(address, b"again")
         self.assertEqual(len(records(access, 10)), 10)
         self.assertEqual(len(lines(access + ".1")), 40)
+
+
+YTAC = """
+from txlb.config import AccessLog, Balancer, Group, Host, Service
+from txlb.tac import application
+
+application = application(Balancer(
+    services=[Service("web", listen=["tcp:0:interface=127.0.0.1"], groups=[Group("g", hosts=[Host("a", {echo!r})])])],
+    accessLog=AccessLog({path!r}),
+))
+"""
+
+
+class TwistdYTests(SynchronousTestCase, Directory):
+    def test_reopenNotRotate(self):
+        """
+        Under C{twistd -ny FILE.tac --logfile FILE}, SIGUSR1 reopens
+        twistd's log file at its path instead of renaming it to C{.1}
+        (twistd's own handler), and SIGHUP and SIGUSR2 do not stop txlb.
+        """
+        backend = startBackend(self, echo)
+        directory = self.makeDirectory()
+        log, access = os.path.join(directory, "txlb.log"), os.path.join(directory, "access.log")
+        tac = temporaryFile(self, YTAC.format(echo=backend.address, path=access))
+        process = Process(TWISTD + ["-ny", tac, "--pidfile=", f"--logfile={log}"])
+        self.addCleanup(process.stop)
+        waitFor(lambda: [l for l in lines(log) if "listening on" in l], bool)
+        process.popen.send_signal(signal.SIGUSR1)
+        waitFor(lambda: [l for l in lines(log) if "reopened the log file" in l], bool)
+        self.assertFalse(os.path.exists(log + ".1"))
+        os.rename(log, log + ".old")
+        for signum in (signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1):
+            process.popen.send_signal(signum)
+        waitFor(lambda: [l for l in lines(log) if "reopened the log file" in l], bool)
+        self.assertIsNone(process.popen.poll())
+        self.assertIn(process.stop(), (0, -signal.SIGTERM))

@@ -51,7 +51,7 @@ METHODS = {
                    "Add a service listening on an endpoint, with an empty group 'default'."),
     "delService": ((("service", S),), "boolean", True,
                    "Stop and delete a service; its open connections drain."),
-    "reopenLog": ((), "boolean", True, "Reopen (rotate) the log file, as SIGUSR1 does."),
+    "reopenLog": ((), "boolean", True, "Reopen the log file and the access log at their paths, as SIGUSR1 does."),
     "shutdown": ((("drainSeconds?", N),), "boolean", True,
                  "Stop txlb, letting open connections finish for up to drainSeconds."),
 }

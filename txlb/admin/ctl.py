@@ -50,7 +50,7 @@ COMMANDS = {
     "new-service": ("newService", ["service", "listen"], {},
                     "add a service listening on an endpoint, with an empty group 'default'"),
     "del-service": ("delService", ["service"], {}, "stop and delete a service; open connections drain"),
-    "reopen-log": ("reopenLog", [], {}, "reopen (rotate) txlb's log file"),
+    "reopen-log": ("reopenLog", [], {}, "reopen txlb's log file and access log at their paths"),
     "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float},
                  "stop txlb, letting open connections finish for up to DRAINSECONDS"),
 }
