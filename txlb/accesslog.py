@@ -67,10 +67,6 @@ class _Stamps:
         return self.stamp
 
 
-def _ms(seconds):
-    return round(seconds * 1000.0, 3)
-
-
 def listenerOf(client):
     """
     The address of the listener that accepted C{client}, or None; looked
@@ -88,9 +84,10 @@ def listenerOf(client):
     return address
 
 
-def recordOf(client, now, stamp):
+def fieldsOf(client, now, stamp):
     """
-    The record of a L{txlb.relay.ClientSide} that ended at C{now}.
+    The values of the record of a L{txlb.relay.ClientSide} that ended at
+    C{now}: a tuple in the order of L{KEYS}, then the route (or None).
 
     @param stamp: turns a time in seconds since the epoch into ISO 8601.
     """
@@ -99,24 +96,41 @@ def recordOf(client, now, stamp):
     if host is None and tried:
         host = tried[-1]
     connectTime = client.connectTime
-    record = {
-        "time": stamp(client.acceptedAt),
-        "client": formatAddress(client.transport.getPeer()),
-        "listener": listenerOf(client),
-        "service": client.service.name,
-        "group": client.group,
-        "host": host.name if host is not None else None,
-        "retries": len(tried) - 1 if tried else 0,
-        "connect_ms": _ms(connectTime) if connectTime is not None else None,
-        "duration_ms": _ms(now - client.acceptedAt),
-        "bytes_in": client.bytesIn,
-        "bytes_out": client.bytesOut,
-        "termination": client.termination,
-    }
-    route = getattr(client, "route", None)
-    if route is not None:
-        record["route"] = route
+    accepted = client.acceptedAt
+    return (
+        stamp(accepted),
+        formatAddress(client.transport.getPeer()),
+        listenerOf(client),
+        client.service.name,
+        client.group,
+        host.name if host is not None else None,
+        len(tried) - 1 if tried else 0,
+        None if connectTime is None else round(connectTime * 1000.0, 3),
+        round((now - accepted) * 1000.0, 3),
+        client.bytesIn,
+        client.bytesOut,
+        client.termination,
+        getattr(client, "route", None),
+    )
+
+
+def recordOf(client, now, stamp):
+    """
+    The record of a L{txlb.relay.ClientSide} that ended at C{now}, as a
+    dict with the keys of L{KEYS} (and C{route} when the client has one).
+    """
+    return _record(fieldsOf(client, now, stamp))
+
+
+def _record(fields):
+    record = dict(zip(KEYS, fields))
+    if fields[-1] is not None:
+        record["route"] = fields[-1]
     return record
+
+
+def _fields(record):
+    return tuple(record[key] for key in KEYS) + (record.get("route"),)
 
 
 class _Quoted(dict):
@@ -142,55 +156,55 @@ def _client(value):
     return f'"{value}"'
 
 
+def _json(fields):
+    (stamp, client, listener, service, group, host, retries, connect, duration,
+     bytesIn, bytesOut, termination, route) = fields
+    quoted = _quoted
+    line = (
+        f'{{"time":"{stamp}","client":{_client(client)},"listener":{quoted[listener]},'
+        f'"service":{quoted[service]},"group":{quoted[group]},"host":{quoted[host]},'
+        f'"retries":{retries},"connect_ms":{"null" if connect is None else repr(connect)},'
+        f'"duration_ms":{duration!r},"bytes_in":{bytesIn},"bytes_out":{bytesOut},'
+        f'"termination":{quoted[termination]}'
+    )
+    if route is not None:
+        return line + ',"route":' + json.dumps(route) + "}"
+    return line + "}"
+
+
+def _text(fields):
+    (stamp, client, listener, service, group, host, retries, connect, duration,
+     bytesIn, bytesOut, termination, route) = fields
+    line = (
+        f"{client} [{stamp}] {listener or '-'} {service}/{group or '-'}/{host or '-'} {retries} "
+        f"{'-1' if connect is None else connect}/{duration} {bytesIn}/{bytesOut} {termination or '-'}"
+    )
+    if route is not None:
+        return f"{line} route={route}"
+    return line
+
+
 def formatJSON(record):
     """
-    A record as one line of JSON (without the newline), its keys in the
-    order of L{KEYS}, then C{route} when present.
+    A record (a dict, see L{recordOf}) as one line of JSON without the
+    newline, its keys in the order of L{KEYS}, then C{route} when present.
     """
-    quoted = _quoted
-    connect = record["connect_ms"]
-    line = (
-        f'{{"time":"{record["time"]}","client":{_client(record["client"])},'
-        f'"listener":{quoted[record["listener"]]},"service":{quoted[record["service"]]},'
-        f'"group":{quoted[record["group"]]},"host":{quoted[record["host"]]},'
-        f'"retries":{record["retries"]},"connect_ms":{"null" if connect is None else repr(connect)},'
-        f'"duration_ms":{record["duration_ms"]!r},"bytes_in":{record["bytes_in"]},'
-        f'"bytes_out":{record["bytes_out"]},"termination":{quoted[record["termination"]]}'
-    )
-    if "route" in record:
-        return line + ',"route":' + json.dumps(record["route"]) + "}"
-    return line + "}"
+    return _json(_fields(record))
 
 
 def formatText(record):
     """
-    A record as one line of text (without the newline): client, accept
-    time, listener, service/group/host, retries, connect/total
-    milliseconds, bytes in/out, termination (and C{route=...} when routed).
-    A missing value is C{-}; a connect time never measured is C{-1}.
+    A record (a dict, see L{recordOf}) as one line of text without the
+    newline: client, accept time, listener, service/group/host, retries,
+    connect/total milliseconds, bytes in/out, termination (and
+    C{route=...} when routed). A missing value is C{-}; a connect time
+    never measured is C{-1}.
     """
-    connect = record["connect_ms"]
-    line = "%s [%s] %s %s/%s/%s %d %s/%s %d/%d %s" % (
-        record["client"],
-        record["time"],
-        record["listener"] or "-",
-        record["service"],
-        record["group"] or "-",
-        record["host"] or "-",
-        record["retries"],
-        "-1" if connect is None else connect,
-        record["duration_ms"],
-        record["bytes_in"],
-        record["bytes_out"],
-        record["termination"] or "-",
-    )
-    route = record.get("route")
-    if route is not None:
-        line += " route=%s" % (route,)
-    return line
+    return _text(_fields(record))
 
 
 FORMATS = {"text": formatText, "json": formatJSON}
+_FAST = {"text": _text, "json": _json}
 
 
 class AccessLog(Service):
@@ -216,7 +230,7 @@ class AccessLog(Service):
         """
         self.path = path
         self.format = format
-        self._format = FORMATS[format]
+        self._format = _FAST[format]
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.signals = signals
@@ -262,11 +276,11 @@ class AccessLog(Service):
         """
         Log the record of C{client}, a L{txlb.relay.ClientSide} that ended.
         """
-        record = recordOf(client, self.clock.seconds(), self._stamp)
-        line = self._format(record)
+        fields = fieldsOf(client, self.clock.seconds(), self._stamp)
+        line = self._format(fields)
         lines = self.lines
         if lines is None:
-            self.log.info("{line}", line=line, access=record)
+            self.log.info("{line}", line=line, access=_record(fields))
             return
         lines.add(line + "\n")
         if not self.running:
@@ -304,4 +318,4 @@ class AccessLog(Service):
             self.file = self.lines = None
 
 
-__all__ = ["AccessLog", "FORMATS", "KEYS", "formatJSON", "formatText", "recordOf"]
+__all__ = ["AccessLog", "FORMATS", "KEYS", "fieldsOf", "formatJSON", "formatText", "recordOf"]
