@@ -336,7 +336,8 @@ class PermissionTests(SynchronousTestCase):
 
 
 TAC = """
-from txlb.config import Admin, Balancer, Group, Heartbeat, Service, application
+from txlb.config import Admin, Balancer, Group, Heartbeat, Service
+from txlb.tac import application
 
 application = application(Balancer(
     services=[
