@@ -3,8 +3,8 @@ Unit tests for the relay on memory transports and a fake clock: failover
 order, connect timeouts, buffering, backpressure, half-close, accounting.
 """
 
-from twisted.internet.address import IPv4Address
 from twisted.internet import error
+from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
