@@ -12,6 +12,7 @@ from txlb import __version__, _twistdlog, workers
 from txlb.builder import Builder
 from txlb.config import AccessLog, Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
+from txlb.describe import dryRun
 from txlb.errors import ConfigError
 from txlb.operatorsignals import handleSignals
 from txlb.schedulers import knownSchedulers
@@ -168,8 +169,6 @@ class Options(usage.Options):
             raise usage.UsageError(str(e)) from None
         handleSignals(self.service, _reactor())
         if self["dry-run"]:
-            from txlb.describe import dryRun
-
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
     def workerRole(self):
