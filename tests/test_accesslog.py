@@ -13,7 +13,7 @@ import tempfile
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
@@ -23,7 +23,8 @@ from txlb.accesslog import KEYS, AccessLog, _Stamps, formatJSON, formatText, rec
 from txlb.builder import Builder
 from txlb.config import AccessLog as AccessLogSpec
 from txlb.config import Balancer, Group, Host, Service
-from txlb.errors import ConfigError
+from txlb.errors import ConfigError, StartupError
+from txlb.tap import Options
 
 
 def _temporaryPath(testCase, name="access.log"):
@@ -282,8 +283,6 @@ class ServiceTests(SynchronousTestCase):
         """
         A path that cannot be opened stops the start with one sentence.
         """
-        from txlb.errors import StartupError
-
         log = AccessLog("/nonexistent/dir/access.log", "text", reactor=None, clock=self.clock, signals=False)
         error = self.assertRaises(StartupError, log.startService)
         self.assertEqual(str(error), "cannot open the access log /nonexistent/dir/access.log: No such file or directory")
@@ -296,8 +295,6 @@ class ConfigTests(SynchronousTestCase):
         C{Balancer(accessLog=AccessLog(path, format=...))} gives the balancer
         an access log service that every service records in.
         """
-        from twisted.internet.testing import MemoryReactorClock
-
         spec = Balancer(
             services=[Service("web", groups=[Group("g", hosts=[Host("a", "127.0.0.1:1")])])],
             accessLog=AccessLogSpec("/tmp/x.log", format="json"),
@@ -327,8 +324,6 @@ class FlagTests(SynchronousTestCase):
         C{--access-log PATH --access-log-format json} gives the balancer
         that access log; the other workers get the path made absolute.
         """
-        from txlb.tap import Options
-
         options = Options()
         options.parseOptions(["--backend", "127.0.0.1:1", "--access-log", "access.log", "--access-log-format", "json"])
         log = options.service.getServiceNamed("access-log")
@@ -341,8 +336,6 @@ class FlagTests(SynchronousTestCase):
         C{--access-log-format} without C{--access-log} is one sentence, and
         so is an unknown format.
         """
-        from txlb.tap import Options
-
         with self.assertRaises(SystemExit) as e:
             Options().parseOptions(["--backend", "127.0.0.1:1", "--access-log-format", "json"])
         self.assertEqual(str(e.exception), "twistd txlb: --access-log-format needs --access-log PATH")

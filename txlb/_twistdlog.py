@@ -72,6 +72,7 @@ def observer():
         out = sys.stdout
     else:
         out = AppendFile(path or "twistd.log")
+        # twistd calls this with no argument, its reactor installed.
         from twisted.internet import reactor
 
         onSignal(signal.SIGUSR1, reactor, lambda: _reopen(out))
