@@ -342,3 +342,20 @@ class FlagTests(SynchronousTestCase):
         with self.assertRaises(SystemExit) as e:
             Options().parseOptions(["--backend", "127.0.0.1:1", "--access-log", "x", "--access-log-format", "xml"])
         self.assertEqual(str(e.exception), "twistd txlb: an access log's format is text or json, not 'xml'")
+
+
+class NeverConnectedTests(RelayCase):
+    def test_recordWithoutConnection(self):
+        """
+        A client that ended before it was ever connected (a wrapper that
+        never passed the connection on) still gets a record, with no client
+        address and its end as its accept time.
+        """
+        proxy = self.service(("a",))
+        client = proxy.factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 1))
+        client.ended("proxy-header")
+        [record] = [recordOf(client, 5.0, _Stamps())]
+        self.assertEqual((record["client"], record["time"]), (None, "1970-01-01T00:00:05.000Z"))
+        self.assertEqual(record["termination"], "proxy-header")
+        self.assertIn('"client":null', formatJSON(record))
+        self.assertTrue(formatText(record).startswith("- [1970-01-01T00:00:05.000Z] "))

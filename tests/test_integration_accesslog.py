@@ -165,6 +165,53 @@ class RecordTests(SynchronousTestCase, Directory):
         self.assertIn(process.stop(), (0, -signal.SIGTERM))
 
 
+class BulkTests(SynchronousTestCase, Directory):
+    def test_bytesCountedOnBothPaths(self):
+        """
+        4 MiB echoed through txlb is counted in full both ways, whether the
+        bytes went through Twisted or through the kernel's splice path.
+        """
+        backend = startBackend(self, echo)
+        directory = self.makeDirectory()
+        size = 4 * 2**20
+        for flags in ([], ["--no-splice"]):
+            path = os.path.join(directory, "access-%d.log" % len(flags))
+            process = Twistd(["txlb", *LISTEN, "--backend", backend.address, "--access-log", path,
+                              "--access-log-format", "json", *flags])
+            self.addCleanup(process.stop)
+            self.assertEqual(len(request(process.address(), b"z" * size, timeout=30)), size)
+            [record] = records(path, 1)
+            self.assertEqual((record["bytes_in"], record["bytes_out"]), (size, size), flags)
+
+
+class LogFormatTests(SynchronousTestCase, Directory):
+    def test_jsonLog(self):
+        """
+        With C{--log-format json}, every line of txlb's own log file is one
+        JSON object: twistd's lines, txlb's, and the access log records
+        sent there with C{--access-log -}.
+        """
+        backend = startBackend(self, echo)
+        log = os.path.join(self.makeDirectory(), "txlb.log")
+        process = Process(
+            TWISTD + ["-n", "--pidfile=", f"--logfile={log}", "txlb", *LISTEN, "--backend", backend.address,
+                      "--log-format", "json", "--access-log", "-"]
+        )
+        self.addCleanup(process.stop)
+
+        def events():
+            return [json.loads(line) for line in lines(log)]
+
+        found = waitFor(events, lambda found: [e for e in found if e.get("log_format", "").startswith("service {service} listening")])
+        [listening] = [e for e in found if e.get("log_format", "").startswith("service {service} listening")]
+        host, _, port = listening["address"].rpartition(":")
+        self.assertEqual(request((host, int(port)), b"hi"), b"hi")
+        found = waitFor(events, lambda found: [e for e in found if "access" in e])
+        [access] = [e["access"] for e in found if "access" in e]
+        self.assertEqual((access["bytes_in"], access["host"]), (2, backend.address))
+        self.assertTrue(any("twistd" in e.get("log_format", "") for e in found))
+
+
 class SignalTests(SynchronousTestCase, Directory):
     def test_rotateAndSignals(self):
         """

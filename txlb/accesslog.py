@@ -97,9 +97,12 @@ def fieldsOf(client, now, stamp):
         host = tried[-1]
     connectTime = client.connectTime
     accepted = client.acceptedAt
+    if accepted is None:
+        accepted = now
+    transport = client.transport
     return (
         stamp(accepted),
-        formatAddress(client.transport.getPeer()),
+        formatAddress(transport.getPeer()) if transport is not None else None,
         listenerOf(client),
         client.service.name,
         client.group,
@@ -151,6 +154,8 @@ _quoted = _Quoted()
 
 def _client(value):
     # A client's "ip:port" changes with every record: not kept.
+    if value is None:
+        return "null"
     if '"' in value or "\\" in value or not value.isprintable():
         return json.dumps(value)
     return f'"{value}"'
@@ -176,7 +181,7 @@ def _text(fields):
     (stamp, client, listener, service, group, host, retries, connect, duration,
      bytesIn, bytesOut, termination, route) = fields
     line = (
-        f"{client} [{stamp}] {listener or '-'} {service}/{group or '-'}/{host or '-'} {retries} "
+        f"{client or '-'} [{stamp}] {listener or '-'} {service}/{group or '-'}/{host or '-'} {retries} "
         f"{'-1' if connect is None else connect}/{duration} {bytesIn}/{bytesOut} {termination or '-'}"
     )
     if route is not None:
@@ -276,8 +281,13 @@ class AccessLog(Service):
         """
         Log the record of C{client}, a L{txlb.relay.ClientSide} that ended.
         """
-        fields = fieldsOf(client, self.clock.seconds(), self._stamp)
-        line = self._format(fields)
+        try:
+            fields = fieldsOf(client, self.clock.seconds(), self._stamp)
+            line = self._format(fields)
+        except Exception:
+            # Never let a record stop the relay's bookkeeping.
+            self.log.failure("cannot make the access log record of a connection")
+            return
         lines = self.lines
         if lines is None:
             self.log.info("{line}", line=line, access=_record(fields))

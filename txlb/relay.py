@@ -61,6 +61,7 @@ class ClientSide(End):
     """
 
     termination = None
+    acceptedAt = None
     bytesIn = 0
     bytesOut = 0
     tried = ()
