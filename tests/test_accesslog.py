@@ -19,10 +19,9 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_relay import HalfCloseTransport, RelayCase
-from txlb.accesslog import KEYS, AccessLog, _Stamps, formatJSON, formatText, recordOf
+from txlb.accesslog import KEYS, AccessLogService, _Stamps, formatJSON, formatText, recordOf
 from txlb.builder import Builder
-from txlb.config import AccessLog as AccessLogSpec
-from txlb.config import Balancer, Group, Host, Service
+from txlb.config import AccessLog, Balancer, Group, Host, Service
 from txlb.errors import ConfigError, StartupError
 from txlb.tap import Options
 
@@ -220,7 +219,7 @@ class ServiceTests(SynchronousTestCase):
     def setUp(self):
         self.clock = Clock()
         self.path = _temporaryPath(self)
-        self.log = AccessLog(self.path, "json", reactor=None, clock=self.clock, signals=False)
+        self.log = AccessLogService(self.path, "json", reactor=None, clock=self.clock, signals=False)
         self.log.startService()
         self.addCleanup(self.log.close)
 
@@ -253,7 +252,7 @@ class ServiceTests(SynchronousTestCase):
 
     def test_reopen(self):
         """
-        After the file is renamed, L{AccessLog.reopen} writes what waited to
+        After the file is renamed, L{AccessLogService.reopen} writes what waited to
         the old file and later records to a new file at the path.
         """
         self.log.record(_Client(1))
@@ -272,7 +271,7 @@ class ServiceTests(SynchronousTestCase):
         events = []
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        log = AccessLog("-", "text", reactor=None, clock=self.clock, signals=False)
+        log = AccessLogService("-", "text", reactor=None, clock=self.clock, signals=False)
         log.startService()
         log.record(_Client(7))
         [event] = [e for e in events if "access" in e]
@@ -283,7 +282,7 @@ class ServiceTests(SynchronousTestCase):
         """
         A path that cannot be opened stops the start with one sentence.
         """
-        log = AccessLog("/nonexistent/dir/access.log", "text", reactor=None, clock=self.clock, signals=False)
+        log = AccessLogService("/nonexistent/dir/access.log", "text", reactor=None, clock=self.clock, signals=False)
         error = self.assertRaises(StartupError, log.startService)
         self.assertEqual(str(error), "cannot open the access log /nonexistent/dir/access.log: No such file or directory")
         self.flushLoggedErrors()
@@ -297,7 +296,7 @@ class ConfigTests(SynchronousTestCase):
         """
         spec = Balancer(
             services=[Service("web", groups=[Group("g", hosts=[Host("a", "127.0.0.1:1")])])],
-            accessLog=AccessLogSpec("/tmp/x.log", format="json"),
+            accessLog=AccessLog("/tmp/x.log", format="json"),
         )
         top = Builder(MemoryReactorClock()).balancer(spec)
         log = top.getServiceNamed("access-log")
@@ -308,7 +307,7 @@ class ConfigTests(SynchronousTestCase):
         """
         An unknown format is one sentence.
         """
-        error = self.assertRaises(ConfigError, AccessLogSpec, "x.log", format="xml")
+        error = self.assertRaises(ConfigError, AccessLog, "x.log", format="xml")
         self.assertEqual(str(error), "an access log's format is text or json, not 'xml'")
 
     def test_badAccessLog(self):

@@ -1,13 +1,13 @@
 """
 The access log: one record per client connection, written when the
-connection ends, whether or not it reached a backend (L{AccessLog}, built
+connection ends, whether or not it reached a backend (L{AccessLogService}, built
 from L{txlb.config.AccessLog}).
 
 A record (L{recordOf}) is a dict with the keys of L{KEYS}, written as one
 JSON object a line (L{formatJSON}) or as one line in the spirit of
 HAProxy's C{tcplog} (L{formatText})::
 
-    127.0.0.1:50312 [2026-11-30T08:39:05.123Z] 127.0.0.1:8080 web/blue/a 0 0.412/35.100 12/2048 client-closed
+    127.0.0.1:50312 [2026-11-30T08:39:05.123Z] 127.0.0.1:8080 web/blue/a 0 0.412/35.1 12/2048 client-closed
 
 Records are gathered and written once a second (L{txlb._logfiles}), so a
 record costs the relay no system call; see C{doc/operations.rst}.
@@ -212,7 +212,7 @@ FORMATS = {"text": formatText, "json": formatJSON}
 _FAST = {"text": _text, "json": _json}
 
 
-class AccessLog(Service):
+class AccessLogService(Service):
     """
     Writes the access log while running: a service of the balancer that
     every L{txlb.proxy.ProxyService} gives its ended clients to
@@ -271,11 +271,19 @@ class AccessLog(Service):
     def stopService(self):
         """
         Write what is waiting; later records (from connections still
-        draining) are written one by one.
+        draining) are written one by one. C{SIGUSR1} no longer reopens the
+        file (the process's own signal handling keeps the signal harmless,
+        L{txlb.operatorsignals}).
         """
         Service.stopService(self)
+        self._stopHearing()
         if self.lines is not None:
             self.lines.flush()
+
+    def _stopHearing(self):
+        if self._unhook is not None:
+            unhook, self._unhook = self._unhook, None
+            unhook()
 
     def record(self, client):
         """
@@ -319,13 +327,11 @@ class AccessLog(Service):
         """
         Write what is waiting, close the file, stop listening for signals.
         """
-        if self._unhook is not None:
-            unhook, self._unhook = self._unhook, None
-            unhook()
+        self._stopHearing()
         if self.file is not None:
             self.lines.flush()
             self.file.close()
             self.file = self.lines = None
 
 
-__all__ = ["AccessLog", "FORMATS", "KEYS", "fieldsOf", "formatJSON", "formatText", "recordOf"]
+__all__ = ["AccessLogService", "FORMATS", "KEYS", "fieldsOf", "formatJSON", "formatText", "recordOf"]

@@ -20,7 +20,7 @@ The description objects and what each becomes:
 import random as _random
 from functools import partial
 
-from txlb.accesslog import AccessLog
+from txlb.accesslog import AccessLogService
 from txlb.address import backendConnector
 from txlb.admin import AdminService
 from txlb.admin._limits import limitsOf
@@ -46,7 +46,7 @@ class Builder:
         listeners bind (C{bind}: a port every worker shares), whether the
         admin runs here (C{admin}), and adds its own services to the tree
         once built (C{adopt(balancer, builder)}).
-    @ivar accessLog: the L{txlb.accesslog.AccessLog} of the balancer last
+    @ivar accessLog: the L{txlb.accesslog.AccessLogService} of the balancer last
         built, which every service built from now on records in; or None.
     """
 
@@ -181,7 +181,7 @@ class Builder:
         self.accessLog = None
         if accessLog is not None:
             # The first child: started before the listeners.
-            self.accessLog = AccessLog.fromSpec(accessLog, self.reactor, self.clock)
+            self.accessLog = AccessLogService.fromSpec(accessLog, self.reactor, self.clock)
             self.accessLog.setServiceParent(top)
         for service in spec.services:
             top.addProxy(self.service(service))

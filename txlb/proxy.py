@@ -32,7 +32,7 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
-    @ivar accessLog: the L{txlb.accesslog.AccessLog} each ended client is
+    @ivar accessLog: the L{txlb.accesslog.AccessLogService} each ended client is
         recorded in, or None.
     """
 
