@@ -20,6 +20,8 @@ The description objects and what each becomes:
 import random as _random
 from functools import partial
 
+import attr
+
 from txlb.accesslog import AccessLogService
 from txlb.address import backendConnector
 from txlb.admin import AdminService
@@ -176,12 +178,13 @@ class Builder:
         @raise txlb.errors.ConfigError: for anything wrong in the
             description; nothing is started then.
         """
+        if self.accessLogSpec is not None:
+            spec = attr.evolve(spec, accessLog=self.accessLogSpec)
         top = LoadBalancer(self.reactor, spec)
-        accessLog = self.accessLogSpec or spec.accessLog
         self.accessLog = None
-        if accessLog is not None:
+        if spec.accessLog is not None:
             # The first child: started before the listeners.
-            self.accessLog = AccessLogService.fromSpec(accessLog, self.reactor, self.clock)
+            self.accessLog = AccessLogService.fromSpec(spec.accessLog, self.reactor, self.clock)
             self.accessLog.setServiceParent(top)
         for service in spec.services:
             top.addProxy(self.service(service))
