@@ -14,10 +14,12 @@ import socket
 import struct
 import tempfile
 import time
+import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support import TWISTD, Process, Twistd, deadAddress, echo, request, startBackend, temporaryFile
+from tests.test_integration_admin import adminURL
 from txlb.accesslog import KEYS
 
 LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"]
@@ -265,14 +267,15 @@ class SignalTests(SynchronousTestCase, Directory):
 class WorkersTests(SynchronousTestCase, Directory):
     def test_oneFileForTwoWorkers(self):
         """
-        With C{--workers 2} both workers append whole JSON lines to the one
-        access log; SIGUSR1 to worker 0 makes both reopen it after a rename.
+        With C{--workers 2} both workers (each having accepted some of the
+        40 clients) append whole JSON lines to the one access log; SIGUSR1
+        to worker 0 makes both reopen it after a rename.
         """
         backend = startBackend(self, echo)
         access = os.path.join(self.makeDirectory(), "access.log")
         process = Twistd(
             ["txlb", "--workers", "2", *LISTEN, "--backend", backend.address,
-             "--access-log", access, "--access-log-format", "json"]
+             "--admin", "tcp:0:interface=127.0.0.1", "--access-log", access, "--access-log-format", "json"]
         )
         self.addCleanup(process.stop)
         address = process.address()
@@ -284,6 +287,9 @@ class WorkersTests(SynchronousTestCase, Directory):
             self.assertEqual(request(address, b"%d" % i), b"%d" % i)
         found = records(access, 40)
         self.assertEqual(sorted(int(r["bytes_in"]) for r in found), sorted(len(b"%d" % i) for i in range(40)))
+        rpc = xmlrpc.client.ServerProxy(adminURL(process))
+        accepted = waitFor(lambda: [w["accepted"] for w in rpc.getWorkers()], lambda a: sum(a) == 40)
+        self.assertTrue(all(accepted), accepted)
 
         os.rename(access, access + ".1")
         process.popen.send_signal(signal.SIGUSR1)
