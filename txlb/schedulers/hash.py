@@ -1,5 +1,6 @@
 """
-C{hash}: consistent hashing on the client's IP address, with capacities
+C{hash}: consistent hashing on the client's IP address (or another
+C{key=}, see L{txlb.schedulers._keys}), with capacities
 (python-continuum's semantics: a host gets points on the ring in proportion
 to its weight; a key resolves to the next point clockwise, wrapping).
 
@@ -10,7 +11,8 @@ the open connections ("consistent hashing with bounded loads").
 
 from math import ceil
 
-from txlb.schedulers._base import Scheduler, clientKey, firstAvailable
+from txlb.schedulers._base import Scheduler, firstAvailable
+from txlb.schedulers._keys import hashKeyOption, keyFunction
 from txlb.schedulers._registry import SchedulerFactory
 from txlb.schedulers._structures import HashRing
 
@@ -27,9 +29,10 @@ class ConsistentHash(Scheduler):
     A hash ring rebuilt once per change; a pick is a bisection.
     """
 
-    def __init__(self, clock=None, random=None, load=None):
+    def __init__(self, clock=None, random=None, load=None, key="source"):
         Scheduler.__init__(self, clock, random)
         self.load = load
+        self.key = keyFunction(key, clock)
         self._open = 0
 
     def rebuild(self):
@@ -56,7 +59,7 @@ class ConsistentHash(Scheduler):
     def pick(self, client, tried):
         if not self.hosts:
             return firstAvailable((), tried, ())
-        return firstAvailable(self._candidates(clientKey(client)), tried, self.hosts)
+        return firstAvailable(self._candidates(self.key(client)), tried, self.hosts)
 
     def connectionOpened(self, host):
         if host in self._members:
@@ -69,7 +72,10 @@ class ConsistentHash(Scheduler):
 
 factory = SchedulerFactory(
     name="hash",
-    description="consistent hashing on the client IP with capacities; load=F bounds any host's share",
+    description=(
+        "consistent hashing on the client IP with capacities; load=F bounds any host's share; "
+        "key=source|source-port|sni"
+    ),
     schedulerClass=ConsistentHash,
-    options={"load": _loadFactor},
+    options={"load": _loadFactor, "key": hashKeyOption},
 )
