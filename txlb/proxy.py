@@ -64,6 +64,9 @@ class ProxyService(MultiService):
         self.enabledGroup = None
         self.factory = RelayFactory(self)
         self.routing = routing
+        if routing is not None:
+            # A router may name any group the service has now.
+            routing.groups = self.pools
         self.defaultCount = RouteCount()
         self.accepted = 0
         self.spliced = 0

@@ -101,6 +101,24 @@ class StatusElement(Element):
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
                 yield tags.h3(f"group {gname}", enabled, f", scheduler {pool.schedulerSpec}")
                 yield self._hosts(proxy, pool)
+            routes = _view.routeStatus(proxy)
+            if routes:
+                yield tags.h3("routes")
+                yield self._routes(routes)
+
+    def _routes(self, routes):
+        head = tags.tr(*[tags.th(h) for h in ("route", "matches", "group", "connections", "in", "out")])
+        rows = [head]
+        for name, route in routes.items():
+            rows.append(tags.tr(
+                tags.td(name),
+                tags.td(route["match"]),
+                tags.td(route["group"] or "(enabled group)"),
+                tags.td(str(int(route["connections"])), class_="num"),
+                tags.td(_bytes(route["bytesIn"]), class_="num"),
+                tags.td(_bytes(route["bytesOut"]), class_="num"),
+            ))
+        return tags.table(*rows)
 
     def _hosts(self, proxy, pool):
         checker, _, _ = _view.healthOf(proxy, pool.name)

@@ -24,6 +24,7 @@ COMMANDS = {
     "config": ("getConfig", [], {}),
     "services": ("listServices", [], {}),
     "workers": ("getWorkers", [], {}),
+    "routes": ("getRoutes", ["service"], {}),
     "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": int}),
     "del-host": ("delHost", ["service", "group", "name"], {}),
     "del-all-hosts": ("delAllHosts", ["service", "group"], {}),
