@@ -18,6 +18,7 @@ import attr
 from twisted.logger import Logger
 
 from txlb._ratelimit import RateLimiter, sinceLast
+from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.interfaces import IRouter
 
@@ -306,7 +307,7 @@ class Routing:
             "sent to the enabled group{more}",
             service=self.serviceName,
             what=what,
-            client=str(connection.peer),
+            client=formatAddress(connection.peer),
             more=sinceLast(suppressed),
         )
 
