@@ -261,6 +261,28 @@ class RouterTests(SynchronousTestCase):
         self.assertEqual(sorted(r.counts), ["b", "default", "first", "router"])
 
 
+class PluginTests(SynchronousTestCase):
+    def test_examplePlugin(self):
+        """
+        The example router plugin in tacs/plugins is found by its name when
+        its folder is on the plugin path, and routes by ALPN.
+        """
+        import os
+
+        import twisted.plugins
+
+        from tests.support import ROOT
+
+        folder = os.path.join(ROOT, "tacs", "plugins", "twisted", "plugins")
+        twisted.plugins.__path__.append(folder)
+        self.addCleanup(twisted.plugins.__path__.remove, folder)
+        plugin = findRouter("alpn-h2")
+        verifyObject(IRouter, plugin)
+        r = routing(router="alpn-h2", groups=("a", "h2"))
+        self.assertEqual(r.choose(connection(alpn=["h2"])), (ROUTER_ROUTE, "h2"))
+        self.assertEqual(r.choose(connection(alpn=["http/1.1"])), (DEFAULT_ROUTE, None))
+
+
 class ConnectionTests(SynchronousTestCase):
     def test_addressLike(self):
         """
