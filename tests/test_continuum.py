@@ -125,3 +125,23 @@ class PropertyTests(SynchronousTestCase):
         counts = Counter(c.resolve(f"key-{i}").host for i in range(4000))
         share = counts["10.0.0.1"] / 4000
         self.assertLess(abs(share - first / (first + second)), 0.12)
+
+
+class DocTests(SynchronousTestCase):
+    def test_docExample(self):
+        """
+        The session shown in doc/schedulers.rst runs as shown.
+        """
+        import doctest
+        import os
+
+        from tests.support import ROOT
+
+        with open(os.path.join(ROOT, "doc", "schedulers.rst")) as f:
+            text = f.read()
+        part = text[text.index("The continuum on its own") :]
+        block = "\n".join(line[4:] for line in part.splitlines() if line.startswith("    "))
+        test = doctest.DocTestParser().get_doctest(block, {}, "schedulers.rst", "doc/schedulers.rst", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        self.assertEqual(runner.summarize(verbose=False).failed, 0)
