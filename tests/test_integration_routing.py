@@ -14,7 +14,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import name, request, selfSigned, startBackend, startTwistd, temporaryFile
+from tests.support import TXLB, Process, name, request, selfSigned, startBackend, startTwistd, temporaryFile
 from tests.test_integration_admin import adminURL
 from tests.test_integration_process import tacCopy
 
@@ -173,6 +173,14 @@ class PassthroughTests(RoutingCase):
         self.assertIn('txlb_route_connections_total{group="b",route="b",service="web"} 2.0', metrics)
         page = urllib.request.urlopen(adminURL(self.process, "/"), timeout=10).read().decode()
         self.assertIn("sni=b.test", page)
+        ctl = Process([TXLB[0], "-c", "import sys; from txlb.admin.ctl import main; sys.exit(main())",
+                       "--url", adminURL(self.process), "routes", "web"])
+        self.assertEqual(ctl.wait(), 0, ctl.output)
+        self.assertEqual(
+            [line.split()[:3] for line in ctl.output.splitlines()],
+            [["ROUTE", "GROUP", "MATCH"], ["b", "b", "sni=b.test"], ["a", "a", "sni=a.test"],
+             ["c", "c", "source=127.0.0.2/32"], ["default", "(enabled)", "anything"]],
+        )
 
 
 class RouterTests(RoutingCase):

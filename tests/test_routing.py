@@ -283,6 +283,33 @@ class PluginTests(SynchronousTestCase):
         self.assertEqual(r.choose(connection(alpn=["http/1.1"])), (DEFAULT_ROUTE, None))
 
 
+class BuilderTests(SynchronousTestCase):
+    def test_unknownRouterName(self):
+        """
+        A service naming a router plugin that is not installed is one
+        sentence when it is built.
+        """
+        from twisted.internet.testing import MemoryReactorClock
+
+        from txlb.builder import Builder
+
+        spec = Service("web", groups=[Group("a", hosts=[Host("x", "127.0.0.1:1")])], router="nosuch")
+        e = self.assertRaises(ConfigError, Builder(MemoryReactorClock()).service, spec)
+        self.assertIn("unknown router 'nosuch'", str(e))
+
+    def test_noRoutingWithoutRoutes(self):
+        """
+        A service without routes, router or hash on the server name has no
+        routing: its connections go straight to the enabled group.
+        """
+        from twisted.internet.testing import MemoryReactorClock
+
+        from txlb.builder import Builder
+
+        spec = Service("web", groups=[Group("a", scheduler="hash", hosts=[Host("x", "127.0.0.1:1")])])
+        self.assertIsNone(Builder(MemoryReactorClock()).service(spec).routing)
+
+
 class ConnectionTests(SynchronousTestCase):
     def test_addressLike(self):
         """

@@ -128,9 +128,18 @@ def _workersTable(workers):
     return _table(rows)
 
 
+def _routesTable(routes):
+    rows = [("ROUTE", "GROUP", "MATCH")]
+    for r in routes:
+        rows.append((r["route"], r["group"] or "(enabled)", r["match"]))
+    return _table(rows)
+
+
 def _human(command, result):
     if command == "status":
         return _statusTable(result)
+    if command == "routes":
+        return _routesTable(result)
     if command == "workers":
         return _workersTable(result)
     if command == "services":
