@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import threading
 import time
+import urllib.request
 import xmlrpc.client
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
@@ -143,6 +144,12 @@ class IdleAdminTests(SynchronousTestCase):
         self.assertIn("default", ctl.output)
         process.waitFor(r"admin: refused 127\.0\.0\.1: (too many admin connections open|closed to make room)")
         self.assertNotIn("Too many open files", process.output)
+        for s in idle:
+            s.close()
+        del idle[:]
+        with urllib.request.urlopen("http://%s:%d/metrics" % admin, timeout=10) as response:
+            metrics = response.read().decode()
+        self.assertRegex(metrics, r'txlb_admin_refused_total\{reason="[a-z -]+"\} [1-9]')
 
 
 class BodyTests(SynchronousTestCase):

@@ -164,7 +164,7 @@ class AdminService(MultiService):
         root = _Root()
         root.putChild(b"", StatusPage(self.balancer, self.refresh, self.projectURL))
         root.putChild(b"style.css", Stylesheet())
-        root.putChild(b"metrics", MetricsResource(self.balancer))
+        root.putChild(b"metrics", MetricsResource(self.balancer, self))
         root.putChild(b"status.csv", StatusCSV(self.balancer))
         root.putChild(b"status.json", StatusJSON(self.balancer))
         root.putChild(b"RPC2", AdminRPC(self.api, user, readOnly))
