@@ -66,7 +66,7 @@ class Route:
         C{::1/128}).
     @ivar listener: the listen endpoint string (as written in the service's
         C{listen}) that accepted the connection.
-    @ivar name: what the route is counted and logged as (default: its
+    @ivar name: what the route is counted and listed as (default: its
         group's name).
     """
 
@@ -75,11 +75,16 @@ class Route:
     alpn = attr.ib(default=None, validator=_optionalText("alpn"))
     source = attr.ib(default=None, converter=_network)
     listener = attr.ib(default=None, validator=_optionalText("listener"))
-    name = attr.ib(default=None, validator=_optionalText("name"))
+    name = attr.ib(
+        default=attr.Factory(lambda route: route.group, takes_self=True),
+        validator=_optionalText("name"),
+    )
 
     def __attrs_post_init__(self):
         if self.group is None:
             raise ConfigError("a route needs the name of the group it sends to")
+        if self.name is None:
+            object.__setattr__(self, "name", self.group)
         if self.label in RESERVED_ROUTES:
             raise ConfigError(
                 f"the route name {self.label!r} is reserved; give this route another name=..."
@@ -93,9 +98,9 @@ class Route:
     @property
     def label(self):
         """
-        The route's name as counted: C{name}, or the group's name.
+        The route's name as counted (C{name}, which defaults to the group's).
         """
-        return self.name if self.name is not None else self.group
+        return self.name
 
     @property
     def needsHello(self):
