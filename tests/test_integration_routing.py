@@ -254,3 +254,19 @@ class ExampleTacTests(SynchronousTestCase):
         self.assertEqual(tlsRequest(address, "v1.api.example.com", api), b"api\n")
         self.assertEqual(tlsRequest(address, "www.example.com", www), b"www\n")
         self.assertEqual(request(address, b"x"), b"www plain\n")
+
+    def test_docShowsTheTac(self):
+        """
+        doc/routing.rst shows tacs/passthrough.tac's code as it is.
+        """
+        import os
+
+        from tests.support import ROOT
+
+        with open(os.path.join(ROOT, "doc", "routing.rst")) as f:
+            doc = f.read()
+        with open(os.path.join(ROOT, "tacs", "passthrough.tac")) as f:
+            tac = f.read()
+        shown = doc[doc.index("    from txlb.config import Admin") : doc.index("Run it with ``twistd")]
+        code = "\n".join(line[4:] for line in shown.splitlines()).strip()
+        self.assertEqual(code, tac[tac.index("from txlb.config") :].strip())
