@@ -4,12 +4,15 @@ with capacities, C{resolve} for str and bytes keys, clear errors, and the
 properties of consistent hashing, checked with hypothesis.
 """
 
+import doctest
+import os
 from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.support import ROOT
 from txlb.continuum import Continuum, EmptyContinuum, Server, ServerAlreadyAdded
 from txlb.schedulers._structures import HashRing
 
@@ -132,11 +135,6 @@ class DocTests(SynchronousTestCase):
         """
         The session shown in doc/schedulers.rst runs as shown.
         """
-        import doctest
-        import os
-
-        from tests.support import ROOT
-
         with open(os.path.join(ROOT, "doc", "schedulers.rst")) as f:
             text = f.read()
         part = text[text.index("The continuum on its own") :]

@@ -7,6 +7,7 @@ the same with C{--workers 2}.
 """
 
 import json
+import os
 import socket
 import ssl
 import urllib.request
@@ -14,7 +15,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import TXLB, Process, name, request, selfSigned, startBackend, startTwistd, temporaryFile
+from tests.support import ROOT, TXLB, Process, name, request, selfSigned, startBackend, startTwistd, temporaryFile
 from tests.test_integration_admin import adminURL
 from tests.test_integration_process import tacCopy
 
@@ -259,10 +260,6 @@ class ExampleTacTests(SynchronousTestCase):
         """
         doc/routing.rst shows tacs/passthrough.tac's code as it is.
         """
-        import os
-
-        from tests.support import ROOT
-
         with open(os.path.join(ROOT, "doc", "routing.rst")) as f:
             doc = f.read()
         with open(os.path.join(ROOT, "tacs", "passthrough.tac")) as f:

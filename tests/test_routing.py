@@ -4,14 +4,20 @@ matching on server name, ALPN, source and listener, the router's
 precedence, and a failing router logged once per burst.
 """
 
+import os
+
+import twisted.plugins
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import globalLogPublisher
 from twisted.plugin import IPlugin
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from tests.support import ROOT
+from txlb.builder import Builder
 from txlb.clienthello import ClientHello
 from txlb.config import Group, Host, Service
 from txlb.errors import ConfigError
@@ -267,12 +273,6 @@ class PluginTests(SynchronousTestCase):
         The example router plugin in tacs/plugins is found by its name when
         its folder is on the plugin path, and routes by ALPN.
         """
-        import os
-
-        import twisted.plugins
-
-        from tests.support import ROOT
-
         folder = os.path.join(ROOT, "tacs", "plugins", "twisted", "plugins")
         twisted.plugins.__path__.append(folder)
         self.addCleanup(twisted.plugins.__path__.remove, folder)
@@ -289,10 +289,6 @@ class BuilderTests(SynchronousTestCase):
         A service naming a router plugin that is not installed is one
         sentence when it is built.
         """
-        from twisted.internet.testing import MemoryReactorClock
-
-        from txlb.builder import Builder
-
         spec = Service("web", groups=[Group("a", hosts=[Host("x", "127.0.0.1:1")])], router="nosuch")
         e = self.assertRaises(ConfigError, Builder(MemoryReactorClock()).service, spec)
         self.assertIn("unknown router 'nosuch'", str(e))
@@ -302,10 +298,6 @@ class BuilderTests(SynchronousTestCase):
         A service without routes, router or hash on the server name has no
         routing: its connections go straight to the enabled group.
         """
-        from twisted.internet.testing import MemoryReactorClock
-
-        from txlb.builder import Builder
-
         spec = Service("web", groups=[Group("a", scheduler="hash", hosts=[Host("x", "127.0.0.1:1")])])
         self.assertIsNone(Builder(MemoryReactorClock()).service(spec).routing)
 

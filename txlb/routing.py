@@ -15,7 +15,9 @@ raises or names a group the service does not have.
 import ipaddress
 
 import attr
+import twisted.plugins
 from twisted.logger import Logger
+from twisted.plugin import getPlugins
 
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
@@ -206,9 +208,6 @@ def findRouter(name):
 
     @raise ConfigError: naming the routers found.
     """
-    import twisted.plugins
-    from twisted.plugin import getPlugins
-
     found = list(getPlugins(IRouter, twisted.plugins))
     for plugin in found:
         if plugin.name == name:
