@@ -19,9 +19,10 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_relay import HalfCloseTransport, RelayCase
+from tests.test_relay_routing import HELLO, RoutingRelayCase
 from txlb.accesslog import KEYS, AccessLogService, _Stamps, formatJSON, formatText, recordOf
 from txlb.builder import Builder
-from txlb.config import AccessLog, Balancer, Group, Host, Service
+from txlb.config import AccessLog, Balancer, Group, Host, Route, Service
 from txlb.errors import ConfigError, StartupError
 from txlb.tap import Options
 
@@ -125,15 +126,14 @@ class RecordTests(RelayCase):
         [record] = self.records
         self.assertEqual((record["termination"], record["host"]), ("client-reset", "a"))
 
-    def test_route(self):
+    def test_noRouteWithoutRouting(self):
         """
-        A client with a C{route} attribute gets it in its record.
+        A service that does not route writes no C{route}.
         """
         client, _ = self.accept(self.proxy)
-        client.route = "api"
         client.connectionLost(Failure(ConnectionDone()))
-        self.assertEqual(self.records[0]["route"], "api")
-        self.assertTrue(formatText(self.records[0]).endswith(" route=api"))
+        self.assertNotIn("route", self.records[0])
+        self.assertNotIn("route", formatJSON(self.records[0]))
 
     def test_listener(self):
         """
@@ -341,6 +341,25 @@ class FlagTests(SynchronousTestCase):
         with self.assertRaises(SystemExit) as e:
             Options().parseOptions(["--backend", "127.0.0.1:1", "--access-log", "x", "--access-log-format", "xml"])
         self.assertEqual(str(e.exception), "twistd txlb: an access log's format is text or json, not 'xml'")
+
+
+class RoutedTests(RoutingRelayCase):
+    def test_route(self):
+        """
+        A client routed on its ClientHello has the route's name in its
+        record, and the group the route chose.
+        """
+        records = []
+        proxy = self.routed([Route("b", sni="b.test")])
+        proxy.accessLog = type("Log", (), {"record": lambda _, c: records.append(recordOf(c, 0.0, _Stamps()))})()
+        client, _ = self.accept(proxy)
+        client.dataReceived(HELLO)
+        client.connectionLost(Failure(ConnectionDone()))
+        [record] = records
+        self.assertEqual(record["group"], "b")
+        self.assertIsNotNone(record["route"])
+        self.assertTrue(formatText(record).endswith(" route=%s" % (record["route"],)))
+        self.assertEqual(json.loads(formatJSON(record))["route"], record["route"])
 
 
 class NeverConnectedTests(RelayCase):

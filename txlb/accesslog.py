@@ -77,7 +77,7 @@ def listenerOf(client):
         return None
     address = getattr(factory, "listenerAddress", None)
     if address is None:
-        listener = getattr(factory, "listener", None)
+        listener = getattr(factory, "listenerService", None)
         if listener is None:
             return None
         address = factory.listenerAddress = listener.address
@@ -87,7 +87,8 @@ def listenerOf(client):
 def fieldsOf(client, now, stamp):
     """
     The values of the record of a L{txlb.relay.ClientSide} that ended at
-    C{now}: a tuple in the order of L{KEYS}, then the route (or None).
+    C{now}: a tuple in the order of L{KEYS}, then the route (None when
+    the service does not route, L{txlb.routing}).
 
     @param stamp: turns a time in seconds since the epoch into ISO 8601.
     """
@@ -113,7 +114,7 @@ def fieldsOf(client, now, stamp):
         client.bytesIn,
         client.bytesOut,
         client.termination,
-        getattr(client, "route", None),
+        getattr(client, "route", None) if getattr(client.service, "routing", None) is not None else None,
     )
 
 

@@ -118,6 +118,7 @@ class BackendSide(End):
             peer.transport.write(data)
         relay.active = True
         self.host.bytesOut += size
+        relay.routeCount.bytesOut += size
         relay.bytesOut += size
 
     def connectionLost(self, reason):
