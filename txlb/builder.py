@@ -152,6 +152,7 @@ class Builder:
             users=spec.users,
             refresh=spec.refresh,
             projectURL=spec.projectURL,
+            legacyWebAPI=spec.legacyWebAPI,
         )
         admin.setServiceParent(top)
         return admin

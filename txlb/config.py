@@ -287,12 +287,15 @@ class Admin:
         admin may only listen on loopback or a UNIX socket.
     @ivar refresh: seconds between automatic refreshes of the status page.
     @ivar projectURL: a link shown in the status page's header.
+    @ivar legacyWebAPI: also answer pythondirector's web API (C{/running.txt},
+        C{/addHost?...}; see doc/migration.rst).
     """
 
     listen = attr.ib(converter=_strings)
     users = attr.ib(default=None)
     refresh = attr.ib(default=10.0, validator=_number("the admin's refresh", above=True))
     projectURL = attr.ib(default=None)
+    legacyWebAPI = attr.ib(default=False, converter=bool)
 
     @listen.validator
     def _checkListen(self, attribute, value):

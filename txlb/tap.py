@@ -60,6 +60,11 @@ class Options(usage.Options):
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
+        [
+            "admin-legacy-web-api",
+            None,
+            "The admin also answers pythondirector's web API (/running.txt, /addHost?...).",
+        ],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -252,6 +257,8 @@ def adminSpecs(options):
         for flag in ("admin-users", "project-url"):
             if options[flag] is not None:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
+        if options["admin-legacy-web-api"]:
+            raise ConfigError("--admin-legacy-web-api needs --admin ENDPOINT")
         return []
     return [
         Admin(
@@ -259,6 +266,7 @@ def adminSpecs(options):
             users=options["admin-users"],
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
+            legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
 

@@ -14,6 +14,7 @@ from twisted.web.server import Site
 
 from txlb.address import listenEndpoint
 from txlb.admin._api import AdminAPI
+from txlb.admin._legacy import installLegacyWebAPI
 from txlb.admin._metrics import MetricsResource
 from txlb.admin._page import StatusPage, Stylesheet
 from txlb.admin._rpc import AdminRPC
@@ -72,11 +73,15 @@ class AdminService(MultiService):
 
     log = Logger()
 
-    def __init__(self, balancer, listen, builder, users=None, refresh=10.0, projectURL=None):
+    def __init__(self, balancer, listen, builder, users=None, refresh=10.0, projectURL=None,
+                 legacyWebAPI=False):
         """
         @param builder: the L{txlb.builder.Builder} that built C{balancer}
             (its reactor serves the admin; it builds what the admin adds).
+        @param legacyWebAPI: also answer pythondirector's web API
+            (L{txlb.admin._legacy}).
         """
+        self.legacyWebAPI = legacyWebAPI
         MultiService.__init__(self)
         self.setName("admin")
         self.balancer = balancer
@@ -119,6 +124,8 @@ class AdminService(MultiService):
         root.putChild(b"style.css", Stylesheet())
         root.putChild(b"metrics", MetricsResource(self.balancer))
         root.putChild(b"RPC2", AdminRPC(self.api, user, readOnly))
+        if self.legacyWebAPI:
+            installLegacyWebAPI(root, self.api, user, readOnly)
         return root
 
     def _protect(self):
