@@ -46,11 +46,21 @@ def _answer(request, status, text, contentType=b"text/plain; charset=utf-8"):
     return text.encode("utf-8") if isinstance(text, str) else text
 
 
-def _finish(body, request):
-    # The client may have gone while a change went to every worker.
-    if not request.finished and request.channel is not None:
-        request.write(body)
-        request.finish()
+def _whenDone(request, d):
+    """
+    Write what C{d} gives (the body, status already set) and finish, unless
+    the client has gone meanwhile (a change may wait for every worker).
+    """
+    gone = []
+    request.notifyFinish().addErrback(lambda _: gone.append(True))
+
+    def finish(body):
+        if not gone and not request.finished:
+            request.write(body)
+            request.finish()
+
+    d.addCallback(finish)
+    return NOT_DONE_YET
 
 
 def _crossSite(request):
@@ -162,8 +172,7 @@ class LegacyAction(Resource):
                           _arguments(request, self.name, required, optional, namesHost))
         )
         d.addCallbacks(lambda _: _answer(request, 200, "OK\n"), self._refused, errbackArgs=(request,))
-        d.addCallback(_finish, request)
-        return NOT_DONE_YET
+        return _whenDone(request, d)
 
     def _refused(self, failure, request):
         if failure.check(AdminError):
@@ -247,8 +256,7 @@ class LegacyView(Resource):
         d = maybeDeferred(self.api.getStatus)
         d.addCallback(lambda status: _answer(request, 200, self.renderStatus(status), self.contentType))
         d.addErrback(self._failed, request)
-        d.addCallback(_finish, request)
-        return NOT_DONE_YET
+        return _whenDone(request, d)
 
     def _failed(self, failure, request):
         self.log.failure("legacy web view failed", failure)
