@@ -247,7 +247,7 @@ class _Reader:
         kind, interface = ("ssl" if secure else "tcp"), None
         if host.startswith("[") and host.endswith("]") and isIPv6Address(host[1:-1]):
             host = host[1:-1]
-            kind = kind if secure or host != "::" else "tcp6"
+            kind = "ssl" if secure else "tcp6"
             interface = None if host == "::" and not secure else host
         elif host == "localhost":
             interface = "127.0.0.1"
