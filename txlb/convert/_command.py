@@ -9,6 +9,8 @@ import os
 import shlex
 import sys
 
+import attr
+
 from txlb.convert._pythondirector import interpret
 from txlb.convert._tac import _printable, tacSource
 from txlb.convert._xml import readXML
@@ -18,12 +20,13 @@ from txlb.errors import ConfigError
 MAX_SIZE = 16 * 1024 * 1024
 
 
-def convertFile(path, usersFile=None):
+def convertFile(path, usersFile=None, legacyWebAPI=False):
     """
     Read the XML file at C{path}; return C{(conversion, tacText)}.
 
     @param usersFile: the users file the admin reads (default: beside
         C{path}, named like it with C{.users}).
+    @param legacyWebAPI: let the admin answer pythondirector's web API too.
     @raise ConfigError: one sentence, with the line where there is one.
     """
     shown = os.path.basename(path)
@@ -39,6 +42,9 @@ def convertFile(path, usersFile=None):
     if usersFile is None:
         usersFile = os.path.splitext(os.path.abspath(path))[0] + ".users"
     conversion = interpret(readXML(data, shown), shown, usersFile)
+    if legacyWebAPI:
+        admins = [attr.evolve(admin, legacyWebAPI=True) for admin in conversion.balancer.admin]
+        conversion = attr.evolve(conversion, balancer=attr.evolve(conversion.balancer, admin=admins))
     return conversion, tacSource(conversion, shown)
 
 
@@ -65,15 +71,19 @@ def convert(argv):
     parser.add_argument("xml", help="the old XML configuration")
     parser.add_argument("--users-file", default=None,
                         help="the admin users file the .tac names (default: OLD.users beside OLD.xml)")
+    parser.add_argument("--legacy-web-api", action="store_true",
+                        help="let the admin answer pythondirector's web API too (/running.txt, /addHost?...)")
     args = parser.parse_args(argv)
     try:
-        conversion, text = convertFile(args.xml, args.users_file)
+        conversion, text = convertFile(args.xml, args.users_file, args.legacy_web_api)
     except ConfigError as e:
         print(f"txlb convert: {e}", file=sys.stderr)
         return 1
     sys.stdout.write(text)
     sys.stdout.flush()
     notices = [f"warning: {w}" for w in conversion.warnings]
+    if args.legacy_web_api and not conversion.balancer.admin:
+        notices.append("warning: --legacy-web-api does nothing: the file has no <admin>")
     if conversion.users:
         notices += _passwordAdvice(conversion)
     if conversion.logFile is not None:

@@ -63,7 +63,8 @@ def _service(service, notes):
 
 
 def _admin(admin):
-    fields = [("users", admin.users), ("refresh", admin.refresh), ("projectURL", admin.projectURL)]
+    fields = [("users", admin.users), ("refresh", admin.refresh), ("projectURL", admin.projectURL),
+              ("legacyWebAPI", admin.legacyWebAPI)]
     return f"        {_call('Admin', [list(admin.listen)], fields, _ADMIN)},"
 
 
