@@ -278,3 +278,35 @@ class SafetyTests(SynchronousTestCase):
         name = f"x')\nopen({marker!r}, 'w')#"
         self.assertEqual(list(balancer.proxies), [name])
         self.assertEqual(list(balancer.proxies[name].pools["g\nh"].hosts), [name])
+
+
+class DocTests(SynchronousTestCase):
+    def blocks(self):
+        """
+        The XML and the .tac side by side in doc/migration.rst.
+        """
+        import re
+        import textwrap
+
+        path = os.path.join(os.path.dirname(DATA), os.pardir, "doc", "migration.rst")
+        with open(path) as f:
+            text = f.read()
+        found = re.findall(r"\.\. code-block:: (?:xml|python)\n\n((?:\s{10}.*\n|\n)+?)(?=\n\s{0,5}\S)", text)
+        return [textwrap.dedent(block).strip() + "\n" for block in found[:2]]
+
+    def test_sideBySide(self):
+        """
+        The .tac doc/migration.rst shows is what txlb convert prints for the
+        XML beside it.
+        """
+        xml, tac = self.blocks()
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        path = os.path.join(directory, "pydir.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        conversion, text = convertFile(path, "/etc/txlb/users", legacyWebAPI=True)
+        self.assertEqual(text, tac)
+        (warning,) = conversion.warnings
+        with open(os.path.join(os.path.dirname(DATA), os.pardir, "doc", "migration.rst")) as f:
+            self.assertIn("txlb convert: warning: " + warning, f.read())
