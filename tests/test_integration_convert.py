@@ -77,8 +77,8 @@ class ConvertCommandTests(MigrationCase):
             "oldclient": ["group main (enabled): scheduler random", "host host.2: 192.168.1.12:8080"],
             "txloadbalancer": ["service apache: listens on tcp6:9080", "host server3: [::1]:7003 weight=20"],
         }
-        for name, lines in expected.items():
-            tac, errors = self.convert(os.path.join(DATA, name + ".xml"))
+        for stem, lines in expected.items():
+            tac, errors = self.convert(os.path.join(DATA, stem + ".xml"))
             out = self.check(tac)
             for line in lines:
                 self.assertIn(line, out)

@@ -5,12 +5,10 @@ L{txlb.config.Balancer} plus what cannot be carried over (warnings, the
 admin users who need new passwords, the log file).
 """
 
-import re
-
 import attr
-from twisted.internet.abstract import isIPAddress, isIPv6Address
 
-from txlb.address import _ENDPOINT_PREFIXES, _isHostname, _splitHostPort
+from txlb.address import _ENDPOINT_PREFIXES, _splitHostPort
+from txlb.convert._listen import isLocal, loopback, serverEndpoint
 from txlb.config import Admin, Balancer, Ejection, Group, Host, Service
 from txlb.errors import ConfigError
 from txlb.schedulers import parseSchedulerSpec, schedulerFactory
@@ -58,7 +56,6 @@ DROPPED = {
 ROLES = {"full": "admin", "readonly": "readonly"}
 
 _FALSE = ("false", "no", "0", "off")
-_ALL_INTERFACES = ("", "*", "0.0.0.0")
 
 
 @attr.s(frozen=True)
@@ -239,28 +236,10 @@ class _Reader:
         """
         The server endpoint string for pythondirector's C{host:port}.
         """
-        if text.startswith(_ENDPOINT_PREFIXES):
-            return text
-        host, sep, port = text.rpartition(":")
-        if not sep or not port.isdigit() or int(port) > 65535:
-            self.fail(element, f"{text!r} is not host:port (such as *:8080 or 127.0.0.1:8080)")
-        kind, interface = ("ssl" if secure else "tcp"), None
-        if host.startswith("[") and host.endswith("]") and isIPv6Address(host[1:-1]):
-            host = host[1:-1]
-            kind = "ssl" if secure else "tcp6"
-            interface = None if host == "::" and not secure else host
-        elif host == "localhost":
-            interface = "127.0.0.1"
-        elif host not in _ALL_INTERFACES:
-            if not (isIPAddress(host) or _isHostname(host)):
-                self.fail(element, f"{text!r} names no host or address to listen on")
-            interface = host
-        parts = [kind, str(int(port))]
-        if secure:
-            parts.append("privateKey=server.pem")
-        if interface is not None:
-            parts.append("interface=" + interface.replace(":", "\\:"))
-        return ":".join(parts)
+        try:
+            return serverEndpoint(text, secure)
+        except ValueError as e:
+            self.fail(element, str(e))
 
     def group(self, element, service):
         name = self.required(element, "name", "blue")
@@ -339,8 +318,8 @@ class _Reader:
             self.warn(element, "secure: the admin serves HTTPS with the key and certificate in "
                                "server.pem (as pythondirector did); change privateKey= (and "
                                "certKey=) to your files")
-        if not users and not _isLocal(endpoint):
-            endpoint = self.loopback(endpoint)
+        if not users and not isLocal(endpoint):
+            endpoint = loopback(endpoint)
             self.warn(element, f"the admin has no users, and txlb serves an admin without users on "
                                f"loopback only: it listens on {endpoint}")
         for user in users:
@@ -352,12 +331,6 @@ class _Reader:
             return Admin([endpoint], users=self.usersFile if users else None, **options)
         except ConfigError as e:
             self.fail(element, str(e))
-
-    def loopback(self, endpoint):
-        parts = [p for p in _split(endpoint) if not p.startswith("interface=")]
-        if parts[0] == "tcp6":
-            parts[0] = "tcp"
-        return ":".join(parts + ["interface=127.0.0.1"])
 
     def user(self, element):
         name = self.required(element, "name", "admin")
@@ -371,20 +344,6 @@ class _Reader:
             self.warn(element, f"user {name!r} cannot be a txlb user (no ':' or spaces around it); left out")
             return
         self.users[name] = role
-
-
-def _split(endpoint):
-    return re.split(r"(?<!\\):", endpoint)
-
-
-def _isLocal(endpoint):
-    if endpoint.startswith("unix:"):
-        return True
-    for part in _split(endpoint):
-        if part.startswith("interface="):
-            interface = part[len("interface="):].replace("\\", "")
-            return interface == "::1" or interface.startswith("127.")
-    return False
 
 
 def interpret(root, shown, usersFile):

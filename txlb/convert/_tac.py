@@ -9,7 +9,7 @@ can turn into code.
 
 import shlex
 
-from txlb.config import Admin, Ejection, Group, Host
+from txlb.config import Admin, Group, Host
 
 _HOST = Host("h", "h:1")
 _GROUP = Group("g")
