@@ -22,6 +22,7 @@ from functools import partial
 
 from txlb.address import backendConnector
 from txlb.admin import AdminService
+from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
 from txlb.health import healthServices
@@ -152,6 +153,7 @@ class Builder:
             users=spec.users,
             refresh=spec.refresh,
             projectURL=spec.projectURL,
+            limits=limitsOf(spec),
             legacyWebAPI=spec.legacyWebAPI,
         )
         admin.setServiceParent(top)
@@ -165,7 +167,7 @@ class Builder:
         @raise txlb.errors.ConfigError: for anything wrong in the
             description; nothing is started then.
         """
-        top = LoadBalancer(self.reactor)
+        top = LoadBalancer(self.reactor, spec)
         for service in spec.services:
             top.addProxy(self.service(service))
         if self.role is None or self.role.admin:

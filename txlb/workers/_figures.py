@@ -3,10 +3,12 @@ The other workers' counters, summed: what worker 0 adds to its own in the
 admin's status, page and metrics.
 """
 
+from txlb._sums import addFigures
+
 #: The counters summed at each level of a status.
 SUMMED = {
     "service": ("accepted", "unreachable", "spliced", "resets", "clients"),
-    "group": ("waiting", "queued", "refused"),
+    "group": ("waiting", "queued", "refused", "refusals", "connectTimes", "sessionTimes"),
     "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
 }
 
@@ -31,5 +33,7 @@ def _add(figures, key, values, names):
     into = figures.setdefault(key, {})
     for name in names:
         value = values.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            into[name] = into.get(name, 0) + value
+        if value is not None:
+            summed = addFigures(into.get(name), value)
+            if summed is not None:
+                into[name] = summed
