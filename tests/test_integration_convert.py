@@ -21,6 +21,13 @@ from tests.test_integration_workers import serving
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pdxml")
 
 
+def secret(user):
+    """
+    The password the tests give C{user}.
+    """
+    return f"{user}-password"
+
+
 def run(testCase, argv, stdin=None):
     """
     Run a C{txlb} command; return C{(status, stdout, stderr)}.
@@ -53,7 +60,7 @@ class MigrationCase(SynchronousTestCase):
         for line in errors.splitlines():
             if line.startswith("    txlb passwd "):
                 argv = shlex.split(line)[1:] + ["--password-stdin"]
-                status, out, err = run(self, argv, stdin=b"pw-" + argv[2].encode() + b"\n")
+                status, out, err = run(self, argv, stdin=secret(argv[2]).encode() + b"\n")
                 self.assertEqual(status, 0, out + err)
         return self.write(os.path.basename(xmlPath) + ".tac", tac), errors
 
@@ -72,10 +79,10 @@ class ConvertCommandTests(MigrationCase):
         .tac and lists every service, group and host of the file.
         """
         expected = {
-            "finder": ["service finder: listens on tcp:8080, tcp:8081:interface=127.0.0.1",
-                       "group Cluster1 (enabled): scheduler leastconns", "host mx2: mx2.example.com:25"],
-            "oldclient": ["group main (enabled): scheduler random", "host host.2: 192.168.1.12:8080"],
-            "txloadbalancer": ["service apache: listens on tcp6:9080", "host server3: [::1]:7003 weight=20"],
+            "finder": ["service finder: listen=tcp:8080,tcp:8081:interface=127.0.0.1 enabledGroup=Cluster1",
+                       "group Cluster1 (enabled): scheduler=leastconns", "host mx2: address=mx2.example.com:25"],
+            "oldclient": ["group main (enabled): scheduler=random", "host host.2: address=192.168.1.12:8080"],
+            "txloadbalancer": ["service apache: listen=tcp6:9080", "host server3: address=[::1]:7003 weight=20"],
         }
         for stem, lines in expected.items():
             tac, errors = self.convert(os.path.join(DATA, stem + ".xml"))
@@ -147,14 +154,14 @@ class RunTests(MigrationCase):
         self.a, self.b, self.c, self.d = (startBackend(self, name, n) for n in "ABCD")
         xml = self.write("site.xml", SITE.format(a=self.a.address, b=self.b.address, c=self.c.address))
         tac, _ = self.convert(xml, "--legacy-web-api")
-        self.check(tac)
+        self.assertIn("legacyWebAPI=yes", self.check(tac))
         self.process, self.web = startTwistd(self, ["txlb", "--config", tac], service="web")
         self.mail = self.process.address("mail")
         host, port = self.process.address("admin")
         self.admin = f"http://{host}:{port}"
 
     def legacy(self, path, user="root"):
-        return fetch(self.admin + path, user, f"pw-{user}" if user else None)
+        return fetch(self.admin + path, user, secret(user) if user else None)
 
     def assertRefused(self, code, path, user):
         with self.assertRaises(urllib.error.HTTPError) as caught:
@@ -194,7 +201,7 @@ class RunTests(MigrationCase):
         _, running = self.legacy("/running.xml", "viewer")
         tac, _ = self.convert(self.write("running.xml", running))
         out = self.check(tac)
-        self.assertIn(f"host d: {self.d.address}", out)
+        self.assertIn(f"host d: address={self.d.address}", out)
         self.assertNotIn(self.a.address, out)
 
     def test_enableGroup(self):
@@ -215,7 +222,7 @@ class WorkersTests(SynchronousTestCase):
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory, True)
         users = os.path.join(directory, "users")
-        addUser(self, users, "root", "pw", "admin")
+        addUser(self, users, "root", secret("root"), "admin")
         a, b = startBackend(self, name, "A"), startBackend(self, name, "B")
         process, address = startTwistd(self, [
             "txlb", "--workers", "2", "--listen", "tcp:0:interface=127.0.0.1", "--backend", a.address,
@@ -227,9 +234,9 @@ class WorkersTests(SynchronousTestCase):
         with self.assertRaises(urllib.error.HTTPError) as caught:
             fetch(f"{base}/running.txt")
         self.assertEqual(caught.exception.code, 401)
-        self.assertEqual(fetch(f"{base}/addHost?service=default&group=default&name=b&ip={b.address}", "root", "pw"),
+        self.assertEqual(fetch(f"{base}/addHost?service=default&group=default&name=b&ip={b.address}", "root", secret("root")),
                          (200, "OK\n"))
-        self.assertEqual(fetch(f"{base}/delHost?service=default&group=default&ip={a.address}", "root", "pw"),
+        self.assertEqual(fetch(f"{base}/delHost?service=default&group=default&ip={a.address}", "root", secret("root")),
                          (200, "OK\n"))
         self.assertEqual({request(address) for _ in range(40)}, {b"B\n"})
         self.assertIn("is serving", process.output)
