@@ -8,6 +8,7 @@ when refused, and C{running.xml} reads back through C{txlb convert}.
 from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.test.requesthelper import DummyRequest
 
@@ -30,8 +31,6 @@ class LegacyCase(SynchronousTestCase):
         self.api = AdminAPI(self.balancer, Builder(self.reactor))
 
     def root(self, api=None, user="tester", readOnly=False):
-        from twisted.web.resource import Resource
-
         root = Resource()
         root.putChild(b"", Resource())
         return installLegacyWebAPI(root, api or self.api, user, readOnly)
