@@ -338,6 +338,8 @@ class Admin:
     @ivar requestTimeout: seconds a whole request may take, answer included.
     @ivar maxConnections: admin connections open at once; more are closed.
     @ivar descriptorReserve: file descriptors the admin leaves to the relay.
+    @ivar legacyWebAPI: also answer pythondirector's web API (C{/running.txt},
+        C{/addHost?...}; see doc/migration.rst).
     """
 
     listen = attr.ib(converter=_strings)
@@ -350,6 +352,7 @@ class Admin:
     requestTimeout = attr.ib(default=60.0, validator=_number("the admin's requestTimeout", above=True))
     maxConnections = attr.ib(default=64, validator=_number("the admin's maxConnections", 1, integer=True))
     descriptorReserve = attr.ib(default=256, validator=_number("the admin's descriptorReserve", integer=True))
+    legacyWebAPI = attr.ib(default=False, converter=bool)
 
     @listen.validator
     def _checkListen(self, attribute, value):

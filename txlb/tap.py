@@ -65,6 +65,11 @@ class Options(usage.Options):
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
         ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
+        [
+            "admin-legacy-web-api",
+            None,
+            "The admin also answers pythondirector's web API (/running.txt, /addHost?...).",
+        ],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -261,7 +266,7 @@ def adminSpecs(options):
     (empty without --admin).
     """
     if not options["admin"]:
-        for flag in ("admin-users", "project-url", "admin-access-log"):
+        for flag in ("admin-users", "project-url", "admin-access-log", "admin-legacy-web-api"):
             if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
@@ -272,6 +277,7 @@ def adminSpecs(options):
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
             accessLog=bool(options["admin-access-log"]),
+            legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
 
