@@ -8,7 +8,7 @@ import re
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 
-from txlb.address import _ENDPOINT_PREFIXES, _isHostname
+from txlb.address import ENDPOINT_PREFIXES, isHostname
 
 _ALL_INTERFACES = ("", "*", "0.0.0.0")
 
@@ -25,7 +25,7 @@ def serverEndpoint(text, secure=False):
 
     @raise ValueError: one sentence, when C{text} is not C{host:port}.
     """
-    if text.startswith(_ENDPOINT_PREFIXES):
+    if text.startswith(ENDPOINT_PREFIXES):
         return text
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
@@ -38,7 +38,7 @@ def serverEndpoint(text, secure=False):
     elif host == "localhost":
         interface = "127.0.0.1"
     elif host not in _ALL_INTERFACES:
-        if not (isIPAddress(host) or _isHostname(host)):
+        if not (isIPAddress(host) or isHostname(host)):
             raise ValueError(f"{text!r} names no host or address to listen on")
         interface = host
     parts = [kind, str(int(port))]

@@ -7,7 +7,7 @@ admin users who need new passwords, the log file).
 
 import attr
 
-from txlb.address import _ENDPOINT_PREFIXES, _splitHostPort
+from txlb.address import ENDPOINT_PREFIXES, splitHostPort
 from txlb.convert._listen import isLocal, loopback, serverEndpoint
 from txlb.config import Admin, Balancer, Ejection, Group, Host, Service
 from txlb.errors import ConfigError
@@ -280,7 +280,7 @@ class _Reader:
             self.warn(element, "<client> is the old spelling of <host>; read as <host>")
         name = (element.get("name") or "").strip() or f"host.{count}"
         address = self.required(element, "ip", "10.0.0.1:80")
-        if _splitHostPort(address) is None and not address.startswith(_ENDPOINT_PREFIXES):
+        if splitHostPort(address) is None and not address.startswith(ENDPOINT_PREFIXES):
             self.fail(element, f"host {name!r}: {address!r} is not host:port (such as 10.0.0.1:80)")
         options = {}
         if element.get("weight") is not None:
