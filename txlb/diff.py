@@ -269,6 +269,8 @@ def _addService(b, s, data):
 def _delGroup(b, s, g):
     def without(service):
         enabled = enabledOf(service)
+        if enabled == g:
+            raise ConfigError(f"group {g!r} is the enabled group of {s!r}; enable another first")
         groups = [x for x in service.groups if x.name != g]
         return attr.evolve(service, groups=groups, enabledGroup=enabled)
 
@@ -292,7 +294,7 @@ _APPLY = {
     ),
     "addGroup": _addGroup,
     "newGroup": lambda b, s, g, scheduler: _addGroup(b, s, g, {"scheduler": scheduler}),
-    "delGroup": _delGroup,
+    "delGroup": lambda b, s, g: _delGroup(b, s, _group(_service(b, s), g).name),
     "enableGroup": lambda b, s, g: _withService(
         b, s, lambda svc: attr.evolve(svc, enabledGroup=_group(svc, g).name)
     ),

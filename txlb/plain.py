@@ -9,8 +9,10 @@ added to a class of L{txlb.config} is carried without a change here:
     - a description value is a dict of its fields (its class is known from
       where it sits; a value in a field not listed in L{NESTED} also
       carries its class name under C{"class"});
-    - a tuple is a list, a dict stays a dict, strings, numbers and
-      booleans stay themselves;
+    - a tuple of values that have a C{name} (services, groups, hosts) is a
+      struct by name (C{config["services"]["web"]["groups"]["blue"]}),
+      in their order; another tuple is a list; a dict stays a dict;
+      strings, numbers and booleans stay themselves;
     - a field that is None is left out when None is its default, and is
       written C{false} otherwise (C{"ejection": false}: no ejection);
     - reading, a field left out takes its default.
@@ -54,10 +56,21 @@ def _value(value, known):
             data[CLASS_KEY] = type(value).__name__
         return data
     if isinstance(value, (tuple, list)):
+        if value and all(attr.has(type(v)) and _named(type(v)) for v in value):
+            return {v.name: _unnamed(_value(v, known)) for v in value}
         return [_value(v, known) for v in value]
     if isinstance(value, dict):
         return {str(k): _value(v, None) for k, v in value.items()}
     return value
+
+
+def _named(cls):
+    return any(f.name == "name" for f in attr.fields(cls))
+
+
+def _unnamed(data):
+    data.pop("name", None)
+    return data
 
 
 def fieldToPlain(cls, field, value):
@@ -83,7 +96,14 @@ def toPlain(value):
     return data
 
 
-def _read(data, known, where):
+def _read(data, known, where, collection=False):
+    if collection and isinstance(data, dict):
+        items = []
+        for name, item in data.items():
+            if not isinstance(item, dict):
+                raise ConfigError(f"{where}[{name!r}] must be a struct of fields, not {type(item).__name__}")
+            items.append(_read(dict(item, name=name), known, f"{where}[{name!r}]"))
+        return tuple(items)
     if isinstance(data, dict) and (CLASS_KEY in data or known is not None):
         cls = known
         if CLASS_KEY in data:
@@ -103,7 +123,8 @@ def fieldFromPlain(cls, field, data, where):
     default = defaultOf(field)
     if data is False and not isinstance(default, bool):
         return None
-    return _read(data, NESTED.get((cls, field.name)), f"{where}.{field.name}")
+    collection = isinstance(default, tuple)
+    return _read(data, NESTED.get((cls, field.name)), f"{where}.{field.name}", collection)
 
 
 def fromPlain(cls, data, where=None):
