@@ -133,15 +133,25 @@ class DiffApplyTests(ReconfigureCase):
     def test_workers(self):
         """
         With --workers 2, apply changes every worker: all new clients,
-        whichever worker accepts them, reach the new host.
+        whichever worker accepts them, reach the new host. SIGHUP to
+        worker 0 reloads every worker; SIGHUP to another worker is logged
+        and changes nothing, and that worker goes on.
         """
         a, b = startBackend(self, name, "A"), startBackend(self, name, "B")
         site = self.write("site.tac", tac(("a", a.address, "")))
         process, address, url = self.start(["--workers", "2", "--config", site])
-        process.waitFor(r"worker 1 \(pid \d+\) is serving")
+        worker = int(process.waitFor(r"worker 1 \(pid (\d+)\) is serving")[0].group(1))
         self.write("site.tac", tac(("b", b.address, "")))
         self.assertEqual(txlbctl(url, "apply", site)[0], 0)
         self.assertEqual({request(address) for _ in range(40)}, {b"B\n"})
+        self.write("site.tac", tac(("a", a.address, "")))
+        process.popen.send_signal(signal.SIGHUP)
+        process.waitFor(r"SIGHUP: applied a new configuration \(2 changes\)")
+        process.waitFor(r"SIGHUP: every worker runs the reloaded configuration")
+        os.kill(worker, signal.SIGHUP)
+        process.waitFor(r"SIGHUP ignored here: worker 0 reloads")
+        self.assertEqual({request(address) for _ in range(40)}, {b"A\n"})
+        self.assertEqual(xmlrpc.client.ServerProxy(url).getWorkers()[1]["pid"], worker)
 
 
 class ReloadTests(ReconfigureCase):
