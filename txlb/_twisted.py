@@ -88,3 +88,13 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def isUnixEndpoint(endpoint):
+    """
+    True for a UNIX socket server endpoint (C{unix:PATH}).
+
+    Reach-in: C{UNIXServerEndpoint._address}. Missing: False, so such an
+    endpoint counts as reachable from elsewhere (the safe side).
+    """
+    return hasattr(endpoint, "_address")
