@@ -79,7 +79,8 @@ class Reconfiguring:
         try:
             spec = applyChange(spec, Change(method, args))
         except ConfigError as e:
-            self.log.warn("admin: the running description cannot follow {method}: {why}", method=method, why=str(e))
+            # Such as a host that joined by heartbeat: not in the description.
+            self.log.info("admin: {method} is not part of the running description: {why}", method=method, why=str(e))
             return
         self.balancer.setSpec(spec)
 
