@@ -99,6 +99,13 @@ class Options(usage.Options):
             "(SO_REUSEPORT); the admin runs in the first and answers for all.",
         ],
         [
+            "state",
+            None,
+            None,
+            "Keep the running configuration in this file (written after every change); "
+            "at start, when it exists, it wins over --config or the flags.",
+        ],
+        [
             "drain-timeout",
             None,
             "10",
@@ -204,10 +211,27 @@ class Options(usage.Options):
 
     def makeBalancer(self, builder):
         """
-        Build the service tree these options describe with C{builder}.
+        Build the service tree these options describe with C{builder},
+        reloaded on C{SIGHUP} and kept in C{--state} (see L{reconfigurable}).
 
         @raise ConfigError: naming the problem.
         """
+        top = self._build(builder)
+        self.reconfigurable(top, builder)
+        return top
+
+    def reconfigurable(self, top, builder):
+        """
+        Make the balancer in C{top} reload its source (the --config file or
+        these flags) on C{SIGHUP} and keep its state (C{--state}); see
+        L{txlb.reload.reconfigurable}.
+        """
+        from txlb.reload import reconfigurable
+
+        source = None if self["demo"] else self.flagsBalancer
+        reconfigurable(top, builder, self["config"], source, self["state"], isinstance(builder.role, workers.Worker))
+
+    def _build(self, builder):
         if self["config"] is not None:
             clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
                 ["demo"] if self["demo"] else []
@@ -219,16 +243,26 @@ class Options(usage.Options):
                 )
             return loadTac(self["config"], builder)
 
+        if self["demo"]:
+            if self["backend"]:
+                raise ConfigError("--demo brings its own backends; drop --backend")
+            listen = self["listen"] or [DEFAULT_LISTEN]
+            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+        return builder.balancer(self.flagsBalancer())
+
+    def flagsBalancer(self):
+        """
+        The description (a L{txlb.config.Balancer}) the quick-start flags
+        give.
+
+        @raise ConfigError: naming the problem.
+        """
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
         drainTimeout = _drainSeconds(self["drain-timeout"])
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
-        if self["demo"]:
-            if self["backend"]:
-                raise ConfigError("--demo brings its own backends; drop --backend")
-            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
@@ -256,8 +290,9 @@ class Options(usage.Options):
                 )
             ],
             admin=adminSpecs(self),
+            state=self["state"],
         )
-        return builder.balancer(spec)
+        return spec
 
 
 def adminSpecs(options):
