@@ -24,6 +24,7 @@ from txlb.accesslog import KEYS, AccessLogService, _Stamps, formatJSON, formatTe
 from txlb.builder import Builder
 from txlb.config import AccessLog, Balancer, Group, Host, Route, Service
 from txlb.errors import ConfigError, StartupError
+from txlb.plain import fromPlain, toPlain
 from txlb.tap import Options
 
 
@@ -377,3 +378,15 @@ class NeverConnectedTests(RelayCase):
         self.assertEqual(record["termination"], "proxy-header")
         self.assertIn('"client":null', formatJSON(record))
         self.assertTrue(formatText(record).startswith("- [1970-01-01T00:00:05.000Z] "))
+
+
+class PlainTests(SynchronousTestCase):
+    def test_roundTrip(self):
+        """
+        A balancer's access log survives the plain form (C{getConfig},
+        C{--state} files) both ways.
+        """
+        spec = Balancer(accessLog=AccessLog("/var/log/txlb/access.log", format="json"))
+        plain = toPlain(spec)
+        self.assertEqual(plain["accessLog"], {"path": "/var/log/txlb/access.log", "format": "json"})
+        self.assertEqual(fromPlain(Balancer, plain), spec)
