@@ -218,7 +218,8 @@ class SignalTests(SynchronousTestCase, Directory):
     def test_rotateAndSignals(self):
         """
         With C{--access-log PATH} (text) and twistd logging to a file:
-        SIGUSR2 and SIGHUP log a line and txlb keeps serving; after both
+        SIGUSR2 logs a line, SIGHUP reloads the flags, and txlb keeps
+        serving; after both
         files are renamed, SIGUSR1 makes txlb write to new files at the
         same paths (the old ones keep what came before); SIGTERM then stops
         it cleanly, removing its pid file.
@@ -243,7 +244,7 @@ class SignalTests(SynchronousTestCase, Directory):
         self.assertEqual(match.group(1, 2, 4, 5), (backend.address, "0", "3", "3"))
         self.assertIn(match.group(6), ("client-closed", "backend-closed"))
 
-        for signum, said in ((signal.SIGUSR2, "SIGUSR2 received"), (signal.SIGHUP, "SIGHUP received")):
+        for signum, said in ((signal.SIGUSR2, "SIGUSR2 received"), (signal.SIGHUP, "SIGHUP: reloading the flags")):
             process.popen.send_signal(signum)
             waitFor(lambda: [l for l in lines(log) if said in l], bool)
         self.assertIsNone(process.popen.poll())
@@ -317,7 +318,8 @@ class TwistdYTests(SynchronousTestCase, Directory):
         """
         Under C{twistd -ny FILE.tac --logfile FILE}, SIGUSR1 reopens
         twistd's log file at its path instead of renaming it to C{.1}
-        (twistd's own handler), and SIGHUP and SIGUSR2 do not stop txlb.
+        (twistd's own handler), and SIGHUP (nothing reloads there) and
+        SIGUSR2 each log a line and do not stop txlb.
         """
         backend = startBackend(self, echo)
         directory = self.makeDirectory()
@@ -333,5 +335,7 @@ class TwistdYTests(SynchronousTestCase, Directory):
         for signum in (signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1):
             process.popen.send_signal(signum)
         waitFor(lambda: [l for l in lines(log) if "reopened the log file" in l], bool)
+        for said in ("SIGHUP received: nothing to reload", "SIGUSR2 received"):
+            waitFor(lambda: [l for l in lines(log + ".old") + lines(log) if said in l], bool)
         self.assertIsNone(process.popen.poll())
         self.assertIn(process.stop(), (0, -signal.SIGTERM))
