@@ -38,12 +38,17 @@ class TCPConnector:
     the common C{HOST:PORT} form.
     """
 
-    __slots__ = ("description", "host", "port")
+    __slots__ = ("description", "host", "port", "plain")
 
     def __init__(self, description, host, port):
+        """
+        @ivar plain: True when C{host} is an IP address: the lean path
+            (L{txlb.lean}) can connect without resolving a name.
+        """
         self.description = description
         self.host = host
         self.port = port
+        self.plain = isIPAddress(host) or isIPv6Address(host)
 
     def connect(self, reactor, factory):
         return reactor.connectTCP(self.host, self.port, factory, timeout=None)
@@ -76,6 +81,9 @@ class EndpointConnector:
     """
 
     __slots__ = ("description", "_endpoint")
+
+    #: Only Twisted's transports connect through an endpoint.
+    plain = False
 
     def __init__(self, description, endpoint):
         self.description = description

@@ -124,6 +124,7 @@ class Builder:
                 maxTries=spec.maxTries,
                 bufferSize=spec.bufferSize,
                 splice=spec.splice,
+                lean=spec.lean,
             ),
             drainTimeout=spec.drainTimeout,
             bind=self.bind,

@@ -254,6 +254,9 @@ class Service:
     @ivar splice: move bytes inside the kernel (C{splice(2)}, Linux) once a
         client and its host are both plain TCP; False keeps every byte on
         Twisted's normal path.
+    @ivar lean: carry plain TCP connections on the lean path
+        (L{txlb.lean}: raw sockets on the reactor, no Twisted transport);
+        False keeps them on Twisted's transports.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -270,6 +273,7 @@ class Service:
     )
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
     splice = attr.ib(default=True, converter=bool)
+    lean = attr.ib(default=True, converter=bool)
 
     @groups.validator
     def _checkGroups(self, attribute, value):

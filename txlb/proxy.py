@@ -12,6 +12,7 @@ from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
+from txlb.lean import LeanRelay
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
 
@@ -29,6 +30,7 @@ class ProxyService(MultiService):
     @ivar unreachable: clients closed because no host could be reached.
     @ivar resets: connections one side reset, relayed as a reset to the
         other side, ever.
+    @ivar leanCarried: connections the lean path carried, ever.
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
@@ -58,10 +60,12 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
+        self.lean = self.factory.lean = LeanRelay(self) if settings.lean else None
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
         self.resets = 0
+        self.leanCarried = 0
         self._unreachableLog = RateLimiter(self.clock)
         self.drainTimeout = drainTimeout
         self.clients = set()
@@ -88,7 +92,10 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
+        bind = self.bind
+        if bind is None and self.lean is not None:
+            bind = self.lean.bind
+        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=bind)
         listener.setServiceParent(self)
         return listener
 
@@ -151,11 +158,14 @@ class ProxyService(MultiService):
 
     # Clients and stopping
 
-    def clientOpened(self, client):
+    def clientOpened(self, client, lean=False):
         """
-        A listener accepted C{client} (a L{ClientSide}).
+        A listener accepted C{client} (a L{ClientSide}, or a
+        L{txlb.lean.Pair} when C{lean}).
         """
         self.accepted += 1
+        if lean:
+            self.leanCarried += 1
         self.clients.add(client)
 
     def clientClosed(self, client):
@@ -166,6 +176,11 @@ class ProxyService(MultiService):
         if self._drained is not None and not self.clients:
             self._drainFinished()
 
+    def startService(self):
+        if self.lean is not None:
+            self.lean.start()
+        MultiService.startService(self)
+
     def stopService(self):
         """
         Stop accepting (the listeners stop first), then let open connections
@@ -173,7 +188,13 @@ class ProxyService(MultiService):
         """
         stopped = MultiService.stopService(self)
         stopped.addCallback(lambda _: self._drain())
+        if self.lean is not None:
+            stopped.addBoth(self._leanStopped)
         return stopped
+
+    def _leanStopped(self, result):
+        self.lean.stop()
+        return result
 
     def _drain(self):
         if not self.clients:

@@ -33,6 +33,8 @@ class RelaySettings:
     @ivar maxTries: hosts tried before the client is given up.
     @ivar bufferSize: bytes kept from a client while connecting.
     @ivar splice: whether bulk connections may move to the kernel.
+    @ivar lean: whether plain TCP connections take the lean path
+        (L{txlb.lean}).
     """
 
     connectTimeout = attr.ib(default=DEFAULT_CONNECT_TIMEOUT)
@@ -40,6 +42,7 @@ class RelaySettings:
     maxTries = attr.ib(default=DEFAULT_MAX_TRIES)
     bufferSize = attr.ib(default=DEFAULT_BUFFER_SIZE)
     splice = attr.ib(default=True)
+    lean = attr.ib(default=True)
 
 
 class ClientSide(End):
@@ -239,6 +242,8 @@ class RelayFactory(ServerFactory):
     """
 
     noisy = False
+    #: The service's L{txlb.lean.LeanRelay}, or None without the lean path.
+    lean = None
 
     def __init__(self, service):
         self.service = service

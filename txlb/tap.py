@@ -63,6 +63,7 @@ class Options(usage.Options):
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
+        ["no-lean", None, "Carry plain TCP on Twisted's transports, not on the lean connection path."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
         ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
     ]
@@ -248,6 +249,7 @@ class Options(usage.Options):
                     idleTimeout=idleTimeout,
                     drainTimeout=drainTimeout,
                     splice=not self["no-splice"],
+                    lean=not self["no-lean"],
                 )
             ],
             admin=adminSpecs(self),

@@ -155,6 +155,9 @@ class BalancerCollector:
         spliced = CounterMetricFamily(
             "txlb_service_spliced_connections", "Connections moved to the zero-copy (splice) path.", labels=["service"]
         )
+        lean = CounterMetricFamily(
+            "txlb_service_lean_connections", "Connections the lean path carried.", labels=["service"]
+        )
         resets = CounterMetricFamily(
             "txlb_service_resets", "Connections one side reset, relayed as a reset to the other.", labels=["service"]
         )
@@ -166,6 +169,7 @@ class BalancerCollector:
             refused.add_metric([sname], served["unreachable"])
             spliced.add_metric([sname], served["spliced"])
             resets.add_metric([sname], served["resets"])
+            lean.add_metric([sname], served["lean"])
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for gname, pool in proxy.pools.items():
@@ -182,7 +186,7 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting]
+        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, lean, queued, waiting]
 
 
 class MetricsResource(Resource):

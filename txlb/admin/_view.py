@@ -94,6 +94,7 @@ def serviceCounts(proxy):
         "unreachable": proxy.unreachable + others.get("unreachable", 0),
         "spliced": proxy.spliced + others.get("spliced", 0),
         "resets": proxy.resets + others.get("resets", 0),
+        "lean": proxy.leanCarried + others.get("lean", 0),
     }
 
 
@@ -172,6 +173,7 @@ def serviceStatus(proxy):
         "unreachable": number(counts["unreachable"]),
         "spliced": number(counts["spliced"]),
         "resets": number(counts["resets"]),
+        "lean": number(counts["lean"]),
         "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }

@@ -11,6 +11,7 @@ from twisted.internet.error import CannotListenError
 
 from txlb._twisted import tcpEndpointAddress
 from txlb.errors import ConfigError
+from txlb.lean import listen as listenLean
 
 
 class SharedPort(tcp.Port):
@@ -50,6 +51,8 @@ def listenShared(reactor, factory, interface, port, backlog):
     Listen on C{interface}:C{port} with C{SO_REUSEPORT}; a Deferred that
     fires with the L{SharedPort}, or fails with L{CannotListenError}.
     """
+    if getattr(factory, "lean", None) is not None:
+        return listenLean(reactor, factory, interface, port, backlog, reusePort=True)
     shared = SharedPort(port, factory, backlog, interface, reactor)
     try:
         shared.startListening()
