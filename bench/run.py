@@ -141,6 +141,20 @@ def txlb(python, backend, directory, workers=1, extra=()):
     return port, process
 
 
+def ceiling(python, backend):
+    """
+    bench/rawrelay.py on core 0: a featureless relay on raw sockets, what
+    any relay in this Python pays at least.
+    """
+    port = freePort()
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", python, os.path.join(ROOT, "bench", "rawrelay.py"), str(port), str(backend)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    waitForPort(port, process)
+    return port, process
+
+
 def pypy():
     """
     A PyPy interpreter that can run txlb, or (None, why not).
@@ -273,6 +287,7 @@ def main(argv=None):
     parser.add_argument("--idle", type=int, default=5000, help="idle connections held")
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
+    parser.add_argument("--no-ceiling", action="store_true", help="leave out the raw relay (bench/rawrelay.py)")
     parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
     args = parser.parse_args(argv)
     if args.short:
@@ -289,7 +304,10 @@ def main(argv=None):
         starters = [
             ("haproxy", lambda: haproxy(directory, backend.port)),
             ("txlb", lambda: txlb(sys.executable, backend.port, directory)),
+            ("txlb-twisted", lambda: txlb(sys.executable, backend.port, directory, extra=["--no-lean"])),
         ]
+        if not args.no_ceiling:
+            starters.insert(1, ("ceiling", lambda: ceiling(sys.executable, backend.port)))
         notes = []
         if args.workers > 1:
             starters.append((f"txlb-w{args.workers}",
@@ -337,7 +355,8 @@ def main(argv=None):
 
 def render(targets, results, args):
     labels = [t[0] for t in targets]
-    header = ["workload"] + labels + [f"{l} / haproxy" for l in labels if l.startswith("txlb")]
+    compared = [l for l in labels if l.startswith("txlb") or l == "ceiling"]
+    header = ["workload"] + labels + [f"{l} / haproxy" for l in compared]
     rows = []
     for title, kind in WORKLOADS:
         row = [title]
@@ -350,12 +369,11 @@ def render(targets, results, args):
             medians[label] = statistics.median(runs)
             spread = f" ({fmt(min(runs), kind)}-{fmt(max(runs), kind)})" if len(runs) > 1 else ""
             row.append(fmt(medians[label], kind) + spread)
-        for label in labels:
-            if label.startswith("txlb"):
-                if label in medians and medians.get("haproxy"):
-                    row.append(f"{medians[label] / medians['haproxy']:.2f}x")
-                else:
-                    row.append("n/a")
+        for label in compared:
+            if label in medians and medians.get("haproxy"):
+                row.append(f"{medians[label] / medians['haproxy']:.2f}x")
+            else:
+                row.append("n/a")
         rows.append(row)
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     rule = "  ".join("=" * w for w in widths)
