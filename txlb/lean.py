@@ -203,7 +203,7 @@ class LeanPort:
                     )
                 return None
             if lean.carries():
-                Pair(lean, skt, _address(self.family, sockaddr)).start()
+                Pair(lean, skt, _address(self.family, sockaddr), self.factory.listener).start()
             else:
                 lean.handToTwisted(skt, self.factory)
         return None
@@ -333,10 +333,10 @@ class Pair:
         "lean", "service", "settings", "reactor", "client", "backend", "peer", "transport",
         "acceptedAt", "termination", "host", "lease", "tried", "waiting", "pending",
         "pendingSize", "connecting", "active", "idleGen", "splice", "spliceable", "done",
-        "finished", "firstEOF", "route", "__weakref__",
+        "finished", "firstEOF", "route", "listener", "__weakref__",
     )
 
-    def __init__(self, lean, skt, peer):
+    def __init__(self, lean, skt, peer, listener=None):
         self.lean = lean
         self.service = lean.service
         self.settings = lean.settings
@@ -362,6 +362,7 @@ class Pair:
         self.finished = False
         self.firstEOF = None
         self.route = None
+        self.listener = listener
 
     # The client's address as a transport would say it (for logs).
 

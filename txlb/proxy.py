@@ -15,6 +15,7 @@ from txlb.errors import ConfigError
 from txlb.lean import LeanRelay
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
+from txlb.routing import RouteCount
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
@@ -34,6 +35,9 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar routing: the L{txlb.routing.Routing} choosing a group per
+        connection, or None: every connection goes to the enabled group
+        (and is counted in C{defaultCount}).
     """
 
     log = Logger()
@@ -46,6 +50,7 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        routing=None,
     ):
         """
         @param bind: what binds this service's listeners (see
@@ -60,7 +65,15 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
-        self.lean = self.factory.lean = LeanRelay(self) if settings.lean else None
+        # Routing reads what Twisted's transports carry (a ClientHello, the
+        # listener): a routed service keeps them.
+        self.lean = LeanRelay(self) if settings.lean and routing is None else None
+        self.factory.lean = self.lean
+        self.routing = routing
+        if routing is not None:
+            # A router may name any group the service has now.
+            routing.groups = self.pools
+        self.defaultCount = RouteCount()
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
@@ -92,10 +105,12 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
+        factory = RelayFactory(self, description)
+        factory.lean = self.lean
         bind = self.bind
         if bind is None and self.lean is not None:
             bind = self.lean.bind
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=bind)
+        listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=bind)
         listener.setServiceParent(self)
         return listener
 
