@@ -34,12 +34,12 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
+from twisted.internet.posixbase import PosixReactorBase
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from txlb import _splice, terminations
-from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._twisted import tcpEndpointAddress
 from txlb.interfaces import ILease, IRefusal
 
@@ -52,7 +52,7 @@ SPLICE_AFTER = 16 * 1024
 #: Seconds between sweeps of the timeout wheel.
 TICK = 0.25
 
-_RESET = (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ETIMEDOUT)
+_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 _LINGER_ZERO = b"\x01\x00\x00\x00\x00\x00\x00\x00"
 
 
@@ -120,8 +120,6 @@ class LeanPort:
     now, to Twisted's transports and the normal relay).
     """
 
-    log = Logger()
-
     def __init__(self, reactor, factory, interface, port, backlog, reusePort=False):
         """
         @param factory: the service's L{txlb.relay.RelayFactory}.
@@ -135,7 +133,10 @@ class LeanPort:
         self.reusePort = reusePort
         self.socket = None
         self.fd = -1
-        self._errors = RateLimiter(reactor)
+        # Failed accepts are logged here, as tcp.Port logs them, so that
+        # the listener's rate-limited observer takes them the same way
+        # (txlb._twisted.observeAcceptErrors).
+        self._logger = Logger()
 
     def startListening(self):
         """
@@ -191,19 +192,15 @@ class LeanPort:
             except BlockingIOError:
                 return None
             except OSError as e:
-                # EMFILE and friends: the backlog holds the client; one line
-                # per second says so.
-                suppressed = self._errors.allow()
-                if suppressed is not None:
-                    self.log.warn(
-                        "service {service}: cannot accept: {error}{more}",
-                        service=service.name,
-                        error=e.strerror or e,
-                        more=sinceLast(suppressed),
-                    )
+                # EMFILE and friends: the backlog holds the client until a
+                # descriptor is free.
+                self._logger.info(
+                    "Could not accept new connection ({acceptError})",
+                    acceptError=errno.errorcode.get(e.errno, str(e)),
+                )
                 return None
             if lean.carries():
-                Pair(lean, skt, _address(self.family, sockaddr), self.factory.listener).start()
+                Pair(lean, skt, _address(self.family, sockaddr), self).start()
             else:
                 lean.handToTwisted(skt, self.factory)
         return None
@@ -220,6 +217,15 @@ def listen(reactor, factory, interface, port, backlog, reusePort=False):
     except CannotListenError as e:
         return defer.fail(e)
     return defer.succeed(leanPort)
+
+
+def carriesOn(reactor):
+    """
+    True for a reactor the lean path can register sockets with: one of
+    Twisted's readiness reactors (epoll, poll, select), not a memory
+    reactor of the tests or a completion reactor.
+    """
+    return isinstance(reactor, PosixReactorBase)
 
 
 class LeanRelay:
@@ -333,10 +339,13 @@ class Pair:
         "lean", "service", "settings", "reactor", "client", "backend", "peer", "transport",
         "acceptedAt", "termination", "host", "lease", "tried", "waiting", "pending",
         "pendingSize", "connecting", "active", "idleGen", "splice", "spliceable", "done",
-        "finished", "firstEOF", "route", "listener", "__weakref__",
+        "finished", "firstEOF", "route", "listener", "port", "__weakref__",
     )
 
-    def __init__(self, lean, skt, peer, listener=None):
+    def __init__(self, lean, skt, peer, port):
+        """
+        @param port: the L{LeanPort} that accepted C{skt}.
+        """
         self.lean = lean
         self.service = lean.service
         self.settings = lean.settings
@@ -362,7 +371,8 @@ class Pair:
         self.finished = False
         self.firstEOF = None
         self.route = None
-        self.listener = listener
+        self.port = port
+        self.listener = port.factory.listener
 
     # The client's address as a transport would say it (for logs).
 
@@ -435,7 +445,23 @@ class Pair:
         self.tried = self.tried + (host,)
         connector = host.connector
         family = socket.AF_INET6 if ":" in connector.host else socket.AF_INET
-        skt = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        try:
+            skt = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        except OSError as e:
+            self.lease, self.host = None, None
+            if e.errno in _OUT_OF_DESCRIPTORS:
+                # This process is out of descriptors: not the host's fault.
+                # Said with the listener's failed accepts (one line a
+                # second); the client is closed at once, which frees one.
+                lease.release()
+                self.port._logger.info(
+                    "Could not open a connection to a host ({error})", error=errno.errorcode[e.errno]
+                )
+                self._giveUp(terminations.CONNECT_FAILED, "out of file descriptors")
+                return
+            lease.failed(e.strerror or str(e))
+            self._tryNext()
+            return
         try:
             skt.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:

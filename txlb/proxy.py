@@ -12,7 +12,7 @@ from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
-from txlb.lean import LeanRelay
+from txlb.lean import LeanRelay, carriesOn
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
 from txlb.routing import RouteCount
@@ -67,7 +67,7 @@ class ProxyService(MultiService):
         self.factory = RelayFactory(self)
         # Routing reads what Twisted's transports carry (a ClientHello, the
         # listener): a routed service keeps them.
-        self.lean = LeanRelay(self) if settings.lean and routing is None else None
+        self.lean = LeanRelay(self) if settings.lean and routing is None and carriesOn(reactor) else None
         self.factory.lean = self.lean
         self.routing = routing
         if routing is not None:
