@@ -359,6 +359,43 @@ def pypy():
     return python, None
 
 
+#: New connections a second while latency is measured: a moderate load.
+LATENCY_RATE = 500
+
+_PROBE = """
+import socket, sys, time
+port, rate, duration = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+request = b"GET /small.html HTTP/1.0\\r\\nHost: bench\\r\\n\\r\\n"
+times, start = [], time.monotonic()
+n = 0
+while time.monotonic() - start < duration:
+    due = start + n / rate
+    now = time.monotonic()
+    if due > now:
+        time.sleep(due - now)
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(request)
+        while s.recv(65536):
+            pass
+    times.append(time.monotonic() - began)
+    n += 1
+times.sort()
+print(times[len(times) // 2] * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000)
+"""
+
+
+def latency(port, duration):
+    """
+    p50 and p99 of connect-to-complete-reply (ms) for new connections made
+    at L{LATENCY_RATE} a second, one at a time, from core 1.
+    """
+    ran = subprocess.run(["taskset", "-c", "1", sys.executable, "-c", _PROBE, str(port), str(LATENCY_RATE),
+                          str(duration)], capture_output=True, text=True)
+    p50, p99 = (float(x) for x in ran.stdout.split())
+    return {"p50": p50, "p99": p99}
+
+
 def wrk(port, path, duration, connections, close):
     args = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s"]
     if close:
@@ -424,11 +461,15 @@ WORKLOADS = [
     ("new connections/s", "newconn"),
     ("keep-alive requests/s", "keepalive"),
     ("bulk MB/s (1 MiB responses)", "bulk"),
+    (f"connect+reply p50 ms at {LATENCY_RATE}/s", "p50"),
+    (f"connect+reply p99 ms at {LATENCY_RATE}/s", "p99"),
     ("KiB per idle connection", "idle"),
 ]
 
 
 def measure(kind, port, process, duration, idleCount):
+    if kind in ("p50", "p99"):
+        return latency(port, duration)[kind]
     if kind == "newconn":
         return wrk(port, "/small.html", duration, 50, True)[0]
     if kind == "keepalive":
@@ -459,6 +500,8 @@ def machine():
 def fmt(value, kind):
     if value is None:
         return "n/a"
+    if kind in ("p50", "p99"):
+        return f"{value:.2f}"
     return f"{value:,.1f}" if kind in ("bulk", "idle") else f"{value:,.0f}"
 
 
@@ -518,6 +561,13 @@ def main(argv=None):
                     skip = process is None or label.startswith("txlb-w")
                     results[label, kind] = [] if skip else [freshIdle(dict(starters)[label], args.idle)]
                 else:
+                    if label == "txlb-pypy" and kind == "newconn":
+                        # PyPy's JIT warms up: the first run is reported
+                        # apart (cold), the repetitions after it (warm) in
+                        # the table.
+                        cold = measure(kind, port, process, args.duration, args.idle)
+                        notes.append(f"txlb on PyPy, new connections/s: {fmt(cold, kind)} in its first "
+                                     f"{args.duration:g} s (cold); the table gives the runs after it (warm).")
                     results[label, kind] = [
                         measure(kind, port, process, args.duration, args.idle) for _ in range(args.repeat)
                     ]
