@@ -332,14 +332,16 @@ class Pair:
 
     It answers what the access log and the admin read of a client
     connection on the normal path: C{termination}, C{acceptedAt},
-    C{host}, C{lease}, C{tried}.
+    C{host}, C{lease}, C{tried}, C{group}, C{bytesIn}, C{bytesOut},
+    C{connectTime}, C{factory}.
     """
 
     __slots__ = (
         "lean", "service", "settings", "reactor", "client", "backend", "peer", "transport",
         "acceptedAt", "termination", "host", "lease", "tried", "waiting", "pending",
         "pendingSize", "connecting", "active", "idleGen", "splice", "spliceable", "done",
-        "finished", "firstEOF", "route", "listener", "port", "__weakref__",
+        "finished", "firstEOF", "route", "listener", "port", "factory", "group", "bytesIn",
+        "bytesOut", "connectTime", "__weakref__",
     )
 
     def __init__(self, lean, skt, peer, port):
@@ -372,7 +374,12 @@ class Pair:
         self.firstEOF = None
         self.route = None
         self.port = port
+        self.factory = port.factory
         self.listener = port.factory.listener
+        self.group = None
+        self.bytesIn = 0
+        self.bytesOut = 0
+        self.connectTime = None
 
     # The client's address as a transport would say it (for logs).
 
@@ -410,7 +417,9 @@ class Pair:
         if len(self.tried) >= self.settings.maxTries:
             self._giveUp(terminations.CONNECT_FAILED, "no host answered after %d tries" % len(self.tried))
             return
-        outcome = self.service.pool.acquire(self.peer, self.tried, self._granted)
+        pool = self.service.pool
+        self.group = pool.name
+        outcome = pool.acquire(self.peer, self.tried, self._granted)
         if ILease.providedBy(outcome):
             self._connect(outcome)
         elif IRefusal.providedBy(outcome):
@@ -484,7 +493,9 @@ class Pair:
     def _connected(self):
         backend = self.backend
         self.connecting += 1
-        self.lease.connected()
+        lease = self.lease
+        lease.connected()
+        self.connectTime = lease.connectedAt - lease.granted
         self.spliceable = self.settings.splice and _splice.available()
         self.read(backend, True)
         if self.pending:
@@ -493,6 +504,7 @@ class Pair:
             paused = self.pendingSize >= self.settings.bufferSize
             self.pendingSize = 0
             self.host.bytesIn += len(data)
+            self.bytesIn += len(data)
             self._send(backend, data)
             if paused and not backend.out and not self.client.eof:
                 self.read(self.client, True)
@@ -552,8 +564,10 @@ class Pair:
         self.active = True
         if side is self.client:
             self.host.bytesIn += n
+            self.bytesIn += n
         else:
             self.host.bytesOut += n
+            self.bytesOut += n
         if n >= SPLICE_AFTER and self.spliceable and self._handOff(side, other, data):
             return
         self._send(other, data)
@@ -724,10 +738,12 @@ class Pair:
 
         def countIn(n):
             host.bytesIn += n
+            self.bytesIn += n
             self.active = True
 
         def countOut(n):
             host.bytesOut += n
+            self.bytesOut += n
             self.active = True
 
         self.splice = _splice.Splice(self.reactor, client, backend, countIn, countOut, self.service.resetRelayed)
