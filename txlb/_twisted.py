@@ -88,3 +88,21 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def parseEndpointString(description):
+    """
+    C{(args, kwargs)} of an endpoint string, unquoted, as Twisted reads it
+    (C{ssl:8443:privateKey=k.pem} gives C{(["ssl", "8443"], {"privateKey":
+    "k.pem"})}).
+
+    Reach-in: C{twisted.internet.endpoints._parse} (Twisted 22.10 to
+    26.10). Missing: ValueError, and the caller says the string cannot be
+    read.
+    """
+    from twisted.internet import endpoints
+
+    parse = getattr(endpoints, "_parse", None)
+    if parse is None:
+        raise ValueError("this Twisted cannot split endpoint strings")
+    return parse(description)

@@ -85,11 +85,13 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor):
+def backendConnector(address, reactor, tls=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
+    @param tls: a L{txlb.config.ClientTLS} to speak TLS to C{HOST:PORT}
+        (L{txlb.tls.TLSConnector}), or None.
     @raise ConfigError: when C{address} is none of these.
     """
     if not isinstance(address, str) or not address:
@@ -99,7 +101,13 @@ def backendConnector(address, reactor):
         host, port = hostPort
         if not (isIPAddress(host) or isIPv6Address(host) or _isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
+        if tls is not None:
+            from txlb.tls import tlsConnector
+
+            return tlsConnector(address, host, port, tls, reactor)
         return TCPConnector(address, host, port)
+    if tls is not None:
+        raise ConfigError(f"backend address {address!r}: tls needs the HOST:PORT form")
     head, _, tail = address.rpartition(":")
     if tail.isdigit() and not address.startswith(_ENDPOINT_PREFIXES):
         raise ConfigError(f"backend address {address!r} needs a port from 1 to 65535")

@@ -7,9 +7,11 @@ from collections import OrderedDict
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
+from txlb._signals import onHangup
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
@@ -44,10 +46,13 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        tls=None,
     ):
         """
         @param bind: what binds this service's listeners (see
             L{Listener}); None binds each on its own endpoint.
+        @param tls: the service's L{txlb.tls.ServerContexts}: clients speak
+            TLS on every listener that is not an C{ssl:} endpoint; or None.
         """
         MultiService.__init__(self)
         self.setName(name)
@@ -63,6 +68,10 @@ class ProxyService(MultiService):
         self.unreachable = 0
         self.resets = 0
         self._unreachableLog = RateLimiter(self.clock)
+        self.tls = tls
+        self.tlsFailed = 0
+        self._tlsLog = RateLimiter(self.clock)
+        self._stopHangup = None
         self.drainTimeout = drainTimeout
         self.clients = set()
         self._drained = None
@@ -88,7 +97,11 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
+        factory = self.factory
+        if self.tls is not None and not description.startswith(("ssl:", "ssl6:")):
+            factory = TLSMemoryBIOFactory(self.tls, False, factory)
+            factory.noisy = False
+        listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=self.bind)
         listener.setServiceParent(self)
         return listener
 
@@ -143,6 +156,38 @@ class ProxyService(MultiService):
             more=more,
         )
 
+    def handshakeFailed(self, client, why):
+        """
+        A client's TLS handshake failed: count it and log one line (one per
+        burst when many arrive at once).
+        """
+        self.tlsFailed += 1
+        suppressed = self._tlsLog.allow()
+        if suppressed is None:
+            return
+        self.log.warn(
+            "service {service}: TLS handshake with client {client} failed: {why}{more}",
+            service=self.name,
+            client=formatAddress(client.transport.getPeer()),
+            why=why,
+            more=sinceLast(suppressed),
+        )
+
+    def reloadCertificates(self):
+        """
+        Re-read the service's certificates (new handshakes use them; open
+        connections keep theirs); None when done or when the service has
+        no L{ServerTLS}, else the sentence saying why the old ones stay.
+        """
+        if self.tls is None:
+            return None
+        return self.tls.reload()
+
+    def startService(self):
+        MultiService.startService(self)
+        if self.tls is not None:
+            self._stopHangup = onHangup(self.reactor, self.reloadCertificates)
+
     def resetRelayed(self):
         """
         One side of a connection reset it; the other side was reset too.
@@ -171,6 +216,9 @@ class ProxyService(MultiService):
         Stop accepting (the listeners stop first), then let open connections
         finish for up to C{drainTimeout} seconds and abort what is left.
         """
+        if self._stopHangup is not None:
+            self._stopHangup()
+            self._stopHangup = None
         stopped = MultiService.stopService(self)
         stopped.addCallback(lambda _: self._drain())
         return stopped

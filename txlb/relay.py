@@ -10,6 +10,8 @@ side) does one write and one counter update.
 """
 
 import attr
+from zope.interface import implementer
+from twisted.internet.interfaces import IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
@@ -17,10 +19,12 @@ from txlb import _splice, terminations
 from txlb._twisted import setNoDelay
 from txlb.failover import Failover
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
+from txlb.tls._client import handshakeReason
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_TRIES = 3
 DEFAULT_BUFFER_SIZE = 64 * 1024
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 
 
 @attr.s(frozen=True, slots=True)
@@ -33,6 +37,8 @@ class RelaySettings:
     @ivar maxTries: hosts tried before the client is given up.
     @ivar bufferSize: bytes kept from a client while connecting.
     @ivar splice: whether bulk connections may move to the kernel.
+    @ivar handshakeTimeout: seconds a TLS client has to finish its
+        handshake before it is closed (None: 10).
     """
 
     connectTimeout = attr.ib(default=DEFAULT_CONNECT_TIMEOUT)
@@ -40,8 +46,10 @@ class RelaySettings:
     maxTries = attr.ib(default=DEFAULT_MAX_TRIES)
     bufferSize = attr.ib(default=DEFAULT_BUFFER_SIZE)
     splice = attr.ib(default=True)
+    handshakeTimeout = attr.ib(default=None)
 
 
+@implementer(IHandshakeListener)
 class ClientSide(End):
     """
     A client connection accepted by a listener.
@@ -55,6 +63,8 @@ class ClientSide(End):
     """
 
     termination = None
+    handshakeTimer = None
+    handshakeWhy = None
 
     log = Logger()
 
@@ -81,6 +91,32 @@ class ClientSide(End):
         service.clientOpened(self)
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
+        if ISSLTransport.providedBy(self.transport):
+            # A TLS client is served once its handshake is done
+            # (handshakeCompleted), within a deadline.
+            self.handshakeTimer = service.clock.callLater(
+                self.settings.handshakeTimeout or DEFAULT_HANDSHAKE_TIMEOUT, self._handshakeTimedOut
+            )
+            return
+        self._startFailover()
+
+    def handshakeCompleted(self):
+        """
+        The client's TLS handshake is done: find it a host.
+        """
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        if not self.done:
+            self._startFailover()
+
+    def _handshakeTimedOut(self):
+        self.handshakeTimer = None
+        self.handshakeWhy = "handshake timed out"
+        self.abort(terminations.TLS_FAILED)
+
+    def _startFailover(self):
+        service = self.service
         self.failover = Failover(
             service.pool, self.settings, service.reactor, service.clock, self.transport.getPeer(), self
         )
@@ -111,6 +147,8 @@ class ClientSide(End):
     def connectionLost(self, reason):
         self.done = True
         self._stopIdleTimer()
+        if self.handshakeTimer is not None or self.handshakeWhy is not None:
+            self._handshakeFailed(reason)
         reset = peerReset(reason)
         self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
         self.service.clientClosed(self)
@@ -121,6 +159,14 @@ class ClientSide(End):
         elif self.failover is not None:
             self.failover.abandon()
         self.failover = None
+
+    def _handshakeFailed(self, reason):
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        self.ended(terminations.TLS_FAILED)
+        why = self.handshakeWhy or handshakeReason(reason, self.transport.getHandle())
+        self.service.handshakeFailed(self, why)
 
     # What the failover attempt tells
 

@@ -51,6 +51,9 @@ METHODS = {
                    "Add a service listening on an endpoint, with an empty group 'default'."),
     "delService": ((("service", S),), "boolean", True,
                    "Stop and delete a service; its open connections drain."),
+    "reloadCertificates": ((), "boolean", True,
+                           "Re-read every service's TLS certificates from disk; open connections keep theirs. "
+                           "A broken file keeps the old certificates (fault 'failed', saying why)."),
     "reopenLog": ((), "boolean", True, "Reopen (rotate) the log file, as SIGUSR1 does."),
     "shutdown": ((("drainSeconds?", N),), "boolean", True,
                  "Stop txlb, letting open connections finish for up to drainSeconds."),

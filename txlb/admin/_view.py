@@ -174,7 +174,17 @@ def serviceStatus(proxy):
         "resets": number(counts["resets"]),
         "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
+        "tls": tlsStatus(proxy),
     }
+
+
+def tlsStatus(proxy):
+    """
+    See L{txlb.admin._tls.tlsStatus}.
+    """
+    from txlb.admin._tls import tlsStatus
+
+    return tlsStatus(proxy)
 
 
 def status(balancer):

@@ -50,6 +50,8 @@ COMMANDS = {
     "new-service": ("newService", ["service", "listen"], {},
                     "add a service listening on an endpoint, with an empty group 'default'"),
     "del-service": ("delService", ["service"], {}, "stop and delete a service; open connections drain"),
+    "reload-certificates": ("reloadCertificates", [], {},
+                            "re-read the TLS certificates from disk (open connections keep theirs)"),
     "reopen-log": ("reopenLog", [], {}, "reopen (rotate) txlb's log file"),
     "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float},
                  "stop txlb, letting open connections finish for up to DRAINSECONDS"),

@@ -9,7 +9,7 @@ import os
 from txlb.admin import AdminService
 from txlb.health import HeartbeatListener
 from txlb.workers._admin import WorkerAdminAPI
-from txlb.workers._port import SharedPort, listenShared, tcpAddress
+from txlb.workers._port import SharedPort, listenShared, sharedFactory, tcpAddress
 from txlb.workers._process import ENVIRONMENT, workerCommand
 from txlb.workers._set import WorkerSet
 from txlb.workers._worker import ParentWatch, Worker, WorkerRole
@@ -37,7 +37,7 @@ class Supervisor:
         """
         Listen with C{SO_REUSEPORT} on the listener's address.
         """
-        return listenShared(self.reactor, listener.factory, *tcpAddress(listener))
+        return listenShared(self.reactor, sharedFactory(listener), *tcpAddress(listener))
 
     def adopt(self, balancer, builder):
         """

@@ -6,7 +6,8 @@ that the kernel spreads new connections over every worker's own socket.
 import socket
 
 from twisted.internet import defer, tcp
-from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.internet.error import CannotListenError
 
 from txlb.errors import ConfigError
@@ -29,16 +30,30 @@ def tcpAddress(listener):
     """
     C{(interface, port, backlog)} of a listener's TCP endpoint.
 
-    @raise ConfigError: when the endpoint is not plain TCP (a UNIX socket,
-        TLS, ...), which the workers cannot share.
+    @raise ConfigError: when the endpoint is not TCP or TLS over TCP (a
+        UNIX socket, ...), which the workers cannot share.
     """
     endpoint = listener.endpoint
-    if not isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+    if not isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint, SSL4ServerEndpoint)):
         raise ConfigError(
-            f"--workers shares plain TCP listeners only; service {listener.serviceName} "
+            f"--workers shares TCP and ssl: listeners only; service {listener.serviceName} "
             f"listens on {listener.description}"
         )
     return endpoint._interface, endpoint._port, endpoint._backlog
+
+
+def sharedFactory(listener):
+    """
+    The factory a shared port of C{listener} serves: the listener's own, in
+    TLS for an C{ssl:} endpoint (whose context factory it takes), since a
+    shared port is plain TCP.
+    """
+    endpoint = listener.endpoint
+    if isinstance(endpoint, SSL4ServerEndpoint):
+        factory = TLSMemoryBIOFactory(endpoint._sslContextFactory, False, listener.factory)
+        factory.noisy = False
+        return factory
+    return listener.factory
 
 
 def listenShared(reactor, factory, interface, port, backlog):
