@@ -23,10 +23,12 @@ ROUNDS = 6
 
 def clientContext(caPath, cert=None, key=None):
     """
-    A client context trusting C{caPath}, showing C{cert}/C{key} if given.
+    A client context trusting C{caPath}, showing C{cert}/C{key} if given,
+    and offering application protocols (ALPN) as browsers and curl do.
     """
     context = ssl.create_default_context(cafile=caPath)
     context.check_hostname = False
+    context.set_alpn_protocols(["h2", "http/1.1"])
     if cert is not None:
         context.load_cert_chain(cert, key)
     return context
@@ -283,7 +285,8 @@ class TerminationTests(SynchronousTestCase):
     def test_workers(self):
         """
         With --workers 2, each worker does the TLS of the shared port: a
-        --tls-cert listener and an ssl: listener both relay.
+        --tls-cert listener and an ssl: listener both relay, to clients that
+        offer application protocols (ALPN) too.
         """
         cert, key = self.ca.leaf("127.0.0.1")
         context = clientContext(self.ca.caPath)

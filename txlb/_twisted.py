@@ -106,3 +106,21 @@ def parseEndpointString(description):
     if parse is None:
         raise ValueError("this Twisted cannot split endpoint strings")
     return parse(description)
+
+
+def sslServerContext(endpoint):
+    """
+    The pyOpenSSL context an C{ssl:} server endpoint serves, or None for
+    another endpoint.
+
+    Reach-in: C{SSL4ServerEndpoint._sslContextFactory} (Twisted 22.10 to
+    26.10), whose C{getContext()} returns the one context every connection
+    shares. Missing: None, and the endpoint is used as Twisted made it.
+    """
+    from twisted.internet.endpoints import SSL4ServerEndpoint
+
+    if not isinstance(endpoint, SSL4ServerEndpoint):
+        return None
+    factory = getattr(endpoint, "_sslContextFactory", None)
+    getContext = getattr(factory, "getContext", None)
+    return getContext() if getContext is not None else None

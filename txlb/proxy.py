@@ -12,10 +12,12 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._signals import onHangup
+from txlb._twisted import sslServerContext
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
+from txlb.tls import refuseALPN
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
@@ -102,6 +104,9 @@ class ProxyService(MultiService):
             factory = TLSMemoryBIOFactory(self.tls, False, factory)
             factory.noisy = False
         listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=self.bind)
+        context = sslServerContext(listener.endpoint)
+        if context is not None:
+            refuseALPN(context)
         listener.setServiceParent(self)
         return listener
 

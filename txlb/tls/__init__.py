@@ -6,6 +6,6 @@ reloading, expiry).
 """
 
 from txlb.tls._client import HandshakeFailed, TLSConnector, handshakeReason, tlsConnector
-from txlb.tls._server import ServerContexts
+from txlb.tls._server import ServerContexts, refuseALPN
 
-__all__ = ["HandshakeFailed", "ServerContexts", "TLSConnector", "handshakeReason", "tlsConnector"]
+__all__ = ["HandshakeFailed", "ServerContexts", "TLSConnector", "handshakeReason", "refuseALPN", "tlsConnector"]

@@ -20,6 +20,20 @@ from zope.interface import implementer
 from txlb.errors import ConfigError
 from txlb.tls._files import certificates, expiry, identity
 
+def _noProtocol(connection, offered):
+    return SSL.NO_OVERLAPPING_PROTOCOLS
+
+
+def refuseALPN(context):
+    """
+    Negotiate no application protocol (ALPN) on C{context}: txlb relays
+    bytes and speaks none of them. (Twisted's own callback answers a client
+    that offers protocols with an empty name, which pyOpenSSL turns into an
+    "internal error" alert: curl and browsers could not connect.)
+    """
+    context.set_alpn_select_callback(_noProtocol)
+
+
 #: The name of the certificate served when no SNI name matches.
 DEFAULT = "default"
 
@@ -61,6 +75,7 @@ class ServerContexts:
             extraCertChain=[c.original for c in extra],
             **options,
         ).getContext()
+        refuseALPN(context)
         return context, expiry(private)
 
     def _load(self):
@@ -88,7 +103,10 @@ class ServerContexts:
         A connection for a new client, with the default context until the
         client names another.
         """
-        return SSL.Connection(self._contexts[None], None)
+        connection = SSL.Connection(self._contexts[None], None)
+        # Twisted's callbacks on the context (ALPN) find the protocol here.
+        connection.set_app_data(tlsProtocol)
+        return connection
 
     def reload(self):
         """
