@@ -16,6 +16,7 @@ byte goes straight to the caller's protocol with nothing in between.
 from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import ssl
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IHandshakeListener
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -77,8 +78,12 @@ def handshakeReason(reason, connection=None):
         if "certificate verify failed" in text and connection is not None:
             text = f"certificate verify failed: {_diagnose(connection)}"
         return text
+    if reason.check(ConnectionDone):
+        return "connection closed during the TLS handshake"
+    if reason.check(ConnectionLost):
+        return "connection lost during the TLS handshake"
     message = reason.getErrorMessage().strip().rstrip(".")
-    return f"connection lost during the TLS handshake ({message or reason.type.__name__})"
+    return f"TLS handshake failed ({message or reason.type.__name__})"
 
 
 @implementer(IHandshakeListener)

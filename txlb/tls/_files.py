@@ -62,8 +62,8 @@ def identity(certPath, keyPath=None, chainPath=None):
     chain = certs[1:] + (certificates(chainPath, "chain file") if chainPath else [])
     try:
         context = SSL.Context(SSL.TLS_METHOD)
-        context.use_certificate(certs[0].original)
-        context.use_privatekey(key.original)
+        context.use_certificate(certs[0].original.to_cryptography())
+        context.use_privatekey(key.original.to_cryptography_key())
         context.check_privatekey()
     except SSL.Error:
         raise ConfigError(f"the key in {keyPath or certPath} does not match the certificate in {certPath}") from None
