@@ -108,19 +108,36 @@ def parseEndpointString(description):
     return parse(description)
 
 
-def sslServerContext(endpoint):
+def sslContextFactory(endpoint):
     """
-    The pyOpenSSL context an C{ssl:} server endpoint serves, or None for
-    another endpoint.
+    The context factory of an C{ssl:} server endpoint, or None for another
+    endpoint.
 
     Reach-in: C{SSL4ServerEndpoint._sslContextFactory} (Twisted 22.10 to
-    26.10), whose C{getContext()} returns the one context every connection
-    shares. Missing: None, and the endpoint is used as Twisted made it.
+    26.10). Missing: None, and the caller treats the endpoint as not TLS
+    (C{--workers} then refuses to share it, with a sentence).
     """
     from twisted.internet.endpoints import SSL4ServerEndpoint
 
     if not isinstance(endpoint, SSL4ServerEndpoint):
         return None
-    factory = getattr(endpoint, "_sslContextFactory", None)
-    getContext = getattr(factory, "getContext", None)
+    return getattr(endpoint, "_sslContextFactory", None)
+
+
+def sslServerContext(endpoint):
+    """
+    The pyOpenSSL context an C{ssl:} server endpoint serves (the one
+    context every connection shares), or None for another endpoint.
+    """
+    getContext = getattr(sslContextFactory(endpoint), "getContext", None)
     return getContext() if getContext is not None else None
+
+
+def isUnixEndpoint(endpoint):
+    """
+    True for a UNIX socket server endpoint (C{unix:PATH}).
+
+    Reach-in: C{UNIXServerEndpoint._address}. Missing: False, so such an
+    endpoint counts as reachable from elsewhere (the safe side).
+    """
+    return hasattr(endpoint, "_address")

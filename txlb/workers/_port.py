@@ -6,10 +6,11 @@ that the kernel spreads new connections over every worker's own socket.
 import socket
 
 from twisted.internet import defer, tcp
-from twisted.internet.endpoints import SSL4ServerEndpoint, TCP4ServerEndpoint, TCP6ServerEndpoint
-from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
+from txlb._twisted import sslContextFactory, tcpEndpointAddress
 from txlb.errors import ConfigError
 
 
@@ -34,12 +35,17 @@ def tcpAddress(listener):
         UNIX socket, ...), which the workers cannot share.
     """
     endpoint = listener.endpoint
-    if not isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint, SSL4ServerEndpoint)):
+    address = None
+    if isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)) or (
+        sslContextFactory(endpoint) is not None
+    ):
+        address = tcpEndpointAddress(endpoint)
+    if address is None:
         raise ConfigError(
             f"--workers shares TCP and ssl: listeners only; service {listener.serviceName} "
             f"listens on {listener.description}"
         )
-    return endpoint._interface, endpoint._port, endpoint._backlog
+    return address
 
 
 def sharedFactory(listener):
@@ -48,9 +54,9 @@ def sharedFactory(listener):
     TLS for an C{ssl:} endpoint (whose context factory it takes), since a
     shared port is plain TCP.
     """
-    endpoint = listener.endpoint
-    if isinstance(endpoint, SSL4ServerEndpoint):
-        factory = TLSMemoryBIOFactory(endpoint._sslContextFactory, False, listener.factory)
+    contextFactory = sslContextFactory(listener.endpoint)
+    if contextFactory is not None:
+        factory = TLSMemoryBIOFactory(contextFactory, False, listener.factory)
         factory.noisy = False
         return factory
     return listener.factory
