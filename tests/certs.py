@@ -5,9 +5,13 @@ the test's cleanup. Nothing here is a real key; nothing is committed.
 """
 
 import datetime
+import ipaddress
 import os
 import shutil
+import socket
+import ssl
 import tempfile
+import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -70,8 +74,6 @@ class Authority:
         return C{(certPath, keyPath)} (C{combined}: both in one file,
         returned twice).
         """
-        import ipaddress
-
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
         try:
@@ -131,10 +133,6 @@ class TLSBackend:
     """
 
     def __init__(self, certPath, keyPath, name="tls-backend"):
-        import socket
-        import ssl
-        import threading
-
         self.name = name
         self.connections = 0
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -148,8 +146,6 @@ class TLSBackend:
         self._thread.start()
 
     def _serve(self):
-        import threading
-
         while True:
             try:
                 conn, _ = self.sock.accept()
@@ -158,8 +154,6 @@ class TLSBackend:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
-        import ssl
-
         conn.settimeout(10)
         try:
             tls = self.context.wrap_socket(conn, server_side=True)
@@ -178,8 +172,6 @@ class TLSBackend:
         """
         Stop accepting.
         """
-        import socket
-
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -14,7 +14,7 @@ import xmlrpc.client
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests import certs
-from tests.support import Twistd, startBackend, startTwistd, temporaryFile
+from tests.support import startBackend, startTwistd, temporaryFile
 from tests.test_integration_admin import ADMIN, LISTEN, adminURL, fetch
 from tests.test_integration_workers import serving
 
@@ -219,7 +219,7 @@ class TerminationTests(SynchronousTestCase):
         """
         ServerTLS(sni=...) serves the certificate of the name a client asks
         for, and the default one for any other name; the expiry of each is
-        in /metrics.
+        in /metrics and on the status page.
         """
         cert, key = self.ca.leaf("default.example")
         bCert, bKey = self.ca.leaf("b.example")
@@ -239,6 +239,9 @@ class TerminationTests(SynchronousTestCase):
         )
         self.assertIsNotNone(found, text)
         self.assertEqual(float(found.group(1)), certs.notAfter(bCert))
+        _, page = fetch(adminURL(process, "/"))
+        self.assertIn("certificate b.example expires", page)
+        self.assertIn("certificate default expires", page)
 
     def test_reload(self):
         """

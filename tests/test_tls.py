@@ -5,25 +5,28 @@ failed handshake, and the TLS connector's promise that a protocol is
 built only once the handshake completed, over in-memory transports.
 """
 
-import os
-
 from OpenSSL import SSL
 from service_identity import VerificationError
+from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 from twisted.test import iosim
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import directlyProvides
 from zope.interface.verify import verifyObject
 
 from tests import certs
+from tests.test_relay import HalfCloseTransport, makeService
 from txlb import _splice
 from txlb.address import backendConnector
 from txlb.config import ClientTLS, Host, ServerTLS, parseBackend
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector
+from txlb.relay import DEFAULT_HANDSHAKE_TIMEOUT
 from txlb.tls import HandshakeFailed, ServerContexts, TLSConnector, handshakeReason
 from txlb.tls._quickstart import quickStartTLS
 
@@ -276,3 +279,52 @@ class SpliceTests(SynchronousTestCase):
         protocol = factory.buildProtocol(None)
         protocol.makeConnection(iosim.FakeTransport(protocol, True))
         self.assertFalse(_splice.spliceable(protocol))
+
+
+class ClientHandshakeTests(SynchronousTestCase):
+    """
+    A TLS client is given a host only once its handshake completed; one
+    whose handshake fails ends as tls-failed, counted by its service.
+    """
+
+    def accept(self, **options):
+        self.reactor = MemoryReactorClock()
+        service = makeService(("a",), self.reactor, **options)
+        client = service.factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 5000))
+        transport = HalfCloseTransport(peerAddress=IPv4Address("TCP", "10.0.0.1", 5000))
+        directlyProvides(transport, ISSLTransport)
+        transport.getHandle = lambda: None
+        client.makeConnection(transport)
+        return service, client, transport
+
+    def test_waitsForHandshake(self):
+        """
+        No host is tried before handshakeCompleted; then one is.
+        """
+        service, client, _ = self.accept()
+        self.assertEqual(self.reactor.tcpClients, [])
+        client.handshakeCompleted()
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_failedHandshake(self):
+        """
+        A connection lost before its handshake completed ends as
+        tls-failed and is counted; no host was tried.
+        """
+        service, client, _ = self.accept()
+        client.connectionLost(Failure(SSL.Error([("SSL routines", "", "peer did not return a certificate")])))
+        self.assertEqual(client.termination, "tls-failed")
+        self.assertEqual(service.tlsFailed, 1)
+        self.assertEqual(self.reactor.tcpClients, [])
+
+    def test_handshakeTimeout(self):
+        """
+        A client that does not complete its handshake in time is aborted,
+        as tls-failed.
+        """
+        service, client, transport = self.accept()
+        self.reactor.advance(DEFAULT_HANDSHAKE_TIMEOUT)
+        self.assertTrue(transport.aborted)
+        client.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(client.termination, "tls-failed")
+        self.assertEqual(service.tlsFailed, 1)

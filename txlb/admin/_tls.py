@@ -66,3 +66,29 @@ class TLSCollector:
                 expiry.add_metric([sname, name], when)
             failures.add_metric([sname], proxy.tlsFailed)
         return [expiry, failures]
+
+
+def tlsParagraph(proxy, now):
+    """
+    The status page's line on a service's TLS (C{twisted.web.template}
+    tags), or an empty string without TLS: each certificate's expiry and
+    days left, failed client handshakes, and the last reload problem.
+    """
+    import time
+
+    from twisted.web.template import tags
+
+    status = tlsStatus(proxy)
+    if not status:
+        return ""
+    parts = []
+    for name, when in status["certificates"].items():
+        day = time.strftime("%Y-%m-%d %H:%M", time.localtime(when))
+        parts.append(f"certificate {name} expires {day} (in {(when - now) / 86400:.0f} days)")
+    parts.append(f"{status['handshakeFailures']} failed client handshakes")
+    problem = status["reloadProblem"]
+    return tags.p(
+        "TLS: " + "; ".join(parts),
+        tags.span(f"; {problem}", class_="check-failing") if problem else "",
+        class_="tls",
+    )
