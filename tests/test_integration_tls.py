@@ -6,15 +6,18 @@ L{tests.certs}.
 
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
+import subprocess
+import tempfile
 import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests import certs
-from tests.support import startBackend, startTwistd, temporaryFile
+from tests.support import ROOT, TXLB, Process, startBackend, startTwistd, temporaryFile
 from tests.test_integration_admin import ADMIN, LISTEN, adminURL, fetch
 from tests.test_integration_workers import serving
 
@@ -309,3 +312,26 @@ class TerminationTests(SynchronousTestCase):
             self.assertTrue(all(accepted), accepted)
             self.assertNotIn("Traceback", process.output)
             process.stop()
+
+
+class ExampleTests(SynchronousTestCase):
+    """
+    The documented example: tacs/make-tls-certs.sh and tacs/tls.tac.
+    """
+
+    def test_exampleChecks(self):
+        """
+        The script makes the example certificates, and txlb check accepts
+        tacs/tls.tac with them.
+        """
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, True)
+        subprocess.run(["sh", os.path.join(ROOT, "tacs", "make-tls-certs.sh"), directory], check=True,
+                       stdout=subprocess.DEVNULL)
+        for name in ("ca.pem", "localhost.crt", "localhost.key", "www.example.crt", "client.crt"):
+            self.assertTrue(os.path.exists(os.path.join(directory, name)), name)
+        os.environ["TXLB_TLS_DIR"] = directory
+        self.addCleanup(os.environ.pop, "TXLB_TLS_DIR")
+        check = Process(TXLB + ["check", "tacs/tls.tac"])
+        self.assertEqual(check.wait(), 0, check.output)
+        self.assertIn("tacs/tls.tac: OK", check.output)
