@@ -282,7 +282,8 @@ class TerminationTests(SynchronousTestCase):
 
         third, _ = self.ca.leaf("127.0.0.1", file="served")
         os.kill(process.popen.pid, signal.SIGHUP)
-        process.waitFor(r"service default: certificates reloaded")
+        # The admin call above logged the first of these lines.
+        process.waitFor(r"service default: certificates reloaded", count=2)
         self.assertEqual(tlsRequest(address, context, payload=b"")[1], derOf(third))
         kept.sendall(b"three")
         self.assertEqual(kept.recv(10), b"three")
