@@ -129,6 +129,7 @@ class TLSBackend:
     completes sends its name and closes.
 
     @ivar connections: handshakes completed.
+    @ivar servernames: the names clients asked for (SNI), in order.
     @ivar address: C{127.0.0.1:PORT}.
     """
 
@@ -137,6 +138,8 @@ class TLSBackend:
         self.connections = 0
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(certPath, keyPath)
+        self.servernames = []
+        self.context.sni_callback = lambda sock, name, context: self.servernames.append(name)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)

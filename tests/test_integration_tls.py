@@ -161,12 +161,14 @@ class OriginationTests(SynchronousTestCase):
 
     def test_verifyNo(self):
         """
-        verify=no accepts any certificate, and says so in the log.
+        verify=no accepts any certificate, says so in the log, and still
+        sends the server name.
         """
         other = certs.authority(self, "another CA")
         backend = certs.startTLSBackend(self, *other.leaf("wrong.example"), name="any")
-        process, address = self.balance(f"{backend.address},tls,verify=no")
+        process, address = self.balance(f"{backend.address},tls,verify=no,servername=app.example")
         self.assertAllReach(address, "any")
+        self.assertEqual(set(backend.servernames), {"app.example"})
         self.assertIn("TLS certificate verification is off (verify=no)", process.output)
 
 

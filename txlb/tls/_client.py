@@ -17,7 +17,8 @@ from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import ssl
 from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IHandshakeListener
+from twisted.internet.abstract import isIPAddress, isIPv6Address
+from twisted.internet.interfaces import IHandshakeListener, IOpenSSLClientConnectionCreator
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
@@ -215,6 +216,25 @@ class TLSConnector:
         return _TLSAttempt(self, reactor, factory)
 
 
+@implementer(IOpenSSLClientConnectionCreator)
+class _Unverified:
+    """
+    Client connections that check no certificate (C{verify=no}) but still
+    send the server name (SNI), which Twisted's unverified options do not.
+    """
+
+    def __init__(self, options, servername):
+        self.context = options.getContext()
+        self.servername = None if isIPAddress(servername) or isIPv6Address(servername) else servername
+
+    def clientConnectionForTLS(self, tlsProtocol):
+        connection = SSL.Connection(self.context, None)
+        connection.set_app_data(tlsProtocol)
+        if self.servername:
+            connection.set_tlsext_host_name(self.servername.encode("idna"))
+        return connection
+
+
 def clientCreator(spec, host):
     """
     The connection creator a L{txlb.config.ClientTLS} describes, for a host
@@ -224,13 +244,12 @@ def clientCreator(spec, host):
     """
     client = None
     if spec.cert is not None:
-        private, chain = identity(spec.cert, spec.key)
-        client = private
+        client, _ = identity(spec.cert, spec.key)
     if not spec.verify:
         options = {}
         if client is not None:
             options = {"privateKey": client.privateKey.original, "certificate": client.original}
-        return ssl.CertificateOptions(verify=False, **options)
+        return _Unverified(ssl.CertificateOptions(verify=False, **options), spec.servername or host)
     trust = None
     if spec.ca is not None:
         trust = ssl.trustRootFromCertificates(certificates(spec.ca, "ca file"))
