@@ -316,6 +316,26 @@ class TerminationTests(SynchronousTestCase):
             self.assertNotIn("Traceback", process.output)
             process.stop()
 
+    def test_workersReload(self):
+        """
+        With --workers 2, reloadCertificates and a SIGHUP to worker 0
+        reload the certificates of both workers.
+        """
+        cert, key = self.ca.leaf("127.0.0.1")
+        process, address = startTwistd(
+            self,
+            ["txlb", "--workers", "2", *LISTEN, "--tls-cert", cert, "--tls-key", key, *ADMIN,
+             "--backend", self.backend.address],
+        )
+        serving(process)
+        rpc = xmlrpc.client.ServerProxy(adminURL(process))
+        self.assertTrue(rpc.reloadCertificates())
+        process.waitFor(r"worker 1: .*service default: certificates reloaded")
+        os.kill(process.popen.pid, signal.SIGHUP)
+        process.waitFor(r"worker 1: .*service default: certificates reloaded", count=2)
+        process.waitFor(r"^(?!.*worker \d+:).*\] service default: certificates reloaded", count=2)
+        self.assertNotIn("Traceback", process.output)
+
 
 class ExampleTests(SynchronousTestCase):
     """

@@ -6,6 +6,7 @@ C{doc/workers.rst}.
 
 import os
 
+from txlb._signals import onHangup
 from txlb.admin import AdminService
 from txlb.health import HeartbeatListener
 from txlb.workers._admin import WorkerAdminAPI
@@ -57,6 +58,9 @@ class Supervisor:
             for child in proxy:
                 if isinstance(child, HeartbeatListener):
                     child.forward = workers.heartbeatForwarder(name, child.pool.name)
+        if any(getattr(proxy, "tls", None) is not None for proxy in balancer.proxies.values()):
+            # A SIGHUP to worker 0 reloads the certificates of every worker.
+            onHangup(self.reactor, lambda: workers.broadcast("reloadCertificates", (), journal=False))
         workers.setServiceParent(balancer)
         return workers
 
