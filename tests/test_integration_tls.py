@@ -119,7 +119,8 @@ class OriginationTests(SynchronousTestCase):
         """
         A host that speaks plain TCP and one whose certificate an unknown
         authority signed, both given as tls, fail their handshake and are
-        failed over; the reasons say so.
+        failed over; the reasons say so, and passive ejection hears of the
+        failures.
         """
         from tests.support import name
 
@@ -140,6 +141,7 @@ class OriginationTests(SynchronousTestCase):
         plainFailure = hostStatus(process, "plain")
         self.assertGreaterEqual(plainFailure["failed"], 1)
         self.assertTrue(plainFailure["lastFailure"]["reason"])
+        process.waitFor(r"host (plain|stranger) \(127\.0\.0\.1:\d+\) up -> down: ejected for 30 s after 3 connect failures")
         self.assertNotIn("Traceback", process.output)
 
     def test_healthCheckDoesTheHandshake(self):
