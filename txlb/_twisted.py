@@ -7,6 +7,8 @@ attribute is missing in another version: txlb then falls back to
 Twisted's public behaviour, slower or noisier but correct.
 """
 
+from twisted.internet import endpoints
+from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 
@@ -100,8 +102,6 @@ def parseEndpointString(description):
     26.10). Missing: ValueError, and the caller says the string cannot be
     read.
     """
-    from twisted.internet import endpoints
-
     parse = getattr(endpoints, "_parse", None)
     if parse is None:
         raise ValueError("this Twisted cannot split endpoint strings")
@@ -117,8 +117,6 @@ def sslContextFactory(endpoint):
     26.10). Missing: None, and the caller treats the endpoint as not TLS
     (C{--workers} then refuses to share it, with a sentence).
     """
-    from twisted.internet.endpoints import SSL4ServerEndpoint
-
     if not isinstance(endpoint, SSL4ServerEndpoint):
         return None
     return getattr(endpoint, "_sslContextFactory", None)

@@ -9,6 +9,7 @@ from zope.interface import implementer
 
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector
+from txlb.tls import tlsConnector
 
 _ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
 
@@ -102,8 +103,6 @@ def backendConnector(address, reactor, tls=None):
         if not (isIPAddress(host) or isIPv6Address(host) or _isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
         if tls is not None:
-            from txlb.tls import tlsConnector
-
             return tlsConnector(address, host, port, tls, reactor)
         return TCPConnector(address, host, port)
     if tls is not None:

@@ -4,7 +4,10 @@ problem) and failed client handshakes, for the status data, C{/metrics}
 and the C{reloadCertificates} call.
 """
 
+import time
+
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from twisted.web.template import tags
 
 
 def tlsStatus(proxy):
@@ -74,10 +77,6 @@ def tlsParagraph(proxy, now):
     tags), or an empty string without TLS: each certificate's expiry and
     days left, failed client handshakes, and the last reload problem.
     """
-    import time
-
-    from twisted.web.template import tags
-
     status = tlsStatus(proxy)
     if not status:
         return ""

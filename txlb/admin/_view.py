@@ -4,6 +4,7 @@ JSON safe) read live from the running tree.
 """
 
 from txlb._sums import addFigures
+from txlb.admin._tls import tlsStatus
 
 
 #: XML-RPC integers are 32-bit; larger counters go out as doubles (exact up
@@ -176,15 +177,6 @@ def serviceStatus(proxy):
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
         "tls": tlsStatus(proxy),
     }
-
-
-def tlsStatus(proxy):
-    """
-    See L{txlb.admin._tls.tlsStatus}.
-    """
-    from txlb.admin._tls import tlsStatus
-
-    return tlsStatus(proxy)
 
 
 def status(balancer):

@@ -13,6 +13,8 @@ attribute of Twisted's L{ProtocolWrapper}), so after the handshake every
 byte goes straight to the caller's protocol with nothing in between.
 """
 
+import datetime
+
 from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import ssl
@@ -41,8 +43,6 @@ def _diagnose(connection):
     Why OpenSSL refused the certificate chain a host showed, read from the
     chain itself (pyOpenSSL does not give OpenSSL's verify result).
     """
-    import datetime
-
     try:
         chain = connection.get_peer_cert_chain(as_cryptography=True) or []
     except Exception:

@@ -5,6 +5,8 @@ C{twisted.internet.ssl} takes. Every problem is one L{ConfigError}
 sentence naming the file.
 """
 
+from datetime import timezone
+
 import pem
 from OpenSSL import SSL, crypto
 from twisted.internet import ssl
@@ -75,7 +77,5 @@ def expiry(certificate):
     When C{certificate} (an L{ssl.Certificate}) expires, in seconds since
     the epoch.
     """
-    from datetime import timezone
-
     notAfter = certificate.original.to_cryptography().not_valid_after_utc
     return notAfter.replace(tzinfo=timezone.utc).timestamp()
