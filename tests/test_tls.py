@@ -25,7 +25,7 @@ from txlb import _splice
 from txlb.address import backendConnector
 from txlb.config import ClientTLS, Host, ServerTLS, parseBackend
 from txlb.errors import ConfigError
-from txlb.interfaces import IConnector
+from txlb.interfaces import IConnector, IServerCertificates
 from txlb.relay import DEFAULT_HANDSHAKE_TIMEOUT
 from txlb.tls import HandshakeFailed, ServerContexts, TLSConnector, handshakeReason
 from txlb.tls._quickstart import quickStartTLS
@@ -109,11 +109,13 @@ class ServerContextsTests(SynchronousTestCase):
 
     def test_expiries(self):
         """
-        The default certificate and each SNI certificate have an expiry.
+        ServerContexts provides IServerCertificates; the default certificate
+        and each SNI certificate have an expiry.
         """
         cert, key = self.ca.leaf("a.example")
         bCert, bKey = self.ca.leaf("b.example", days=3)
         contexts = ServerContexts("web", ServerTLS(cert, key, sni={"b.example": (bCert, bKey)}))
+        verifyObject(IServerCertificates, contexts)
         self.assertEqual(
             contexts.expiries, {"default": certs.notAfter(cert), "b.example": certs.notAfter(bCert)}
         )

@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
+from txlb.interfaces import IServerCertificates
 from txlb.tls._files import certificates, expiry, identity
 
 def _noProtocol(connection, offered):
@@ -38,7 +39,7 @@ def refuseALPN(context):
 DEFAULT = "default"
 
 
-@implementer(IOpenSSLServerConnectionCreator)
+@implementer(IOpenSSLServerConnectionCreator, IServerCertificates)
 class ServerContexts:
     """
     The TLS contexts of one service, built from a L{txlb.config.ServerTLS}.
