@@ -17,6 +17,7 @@ from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
+from txlb.routing import RouteCount
 from txlb.tls import refuseALPN
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
@@ -36,6 +37,9 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar routing: the L{txlb.routing.Routing} choosing a group per
+        connection, or None: every connection goes to the enabled group
+        (and is counted in C{defaultCount}).
     """
 
     log = Logger()
@@ -48,6 +52,7 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        routing=None,
         tls=None,
     ):
         """
@@ -65,6 +70,11 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
+        self.routing = routing
+        if routing is not None:
+            # A router may name any group the service has now.
+            routing.groups = self.pools
+        self.defaultCount = RouteCount()
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
@@ -99,7 +109,7 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        factory = self.factory
+        factory = RelayFactory(self, description)
         if self.tls is not None and not description.startswith(("ssl:", "ssl6:")):
             factory = TLSMemoryBIOFactory(self.tls, False, factory)
             factory.noisy = False

@@ -17,9 +17,24 @@ from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from txlb.clienthello import ClientHello
 from txlb.errors import ConfigError
 from txlb.interfaces import IServerCertificates
 from txlb.tls._files import certificates, expiry, identity
+
+def tlsHello(transport):
+    """
+    What a client's completed TLS handshake on C{transport} said in its
+    ClientHello that routing reads: the server name it asked for (SNI),
+    as a L{ClientHello} (its application protocols are not kept by
+    OpenSSL once negotiated, so none are given).
+    """
+    connection = transport.getHandle()
+    name = connection.get_servername() if connection is not None else None
+    if not name:
+        return ClientHello()
+    return ClientHello(serverName=name.decode("idna", "replace").lower().rstrip("."))
+
 
 def _noProtocol(connection, offered):
     return SSL.NO_OVERLAPPING_PROTOCOLS
