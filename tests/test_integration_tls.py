@@ -293,6 +293,30 @@ class TerminationTests(SynchronousTestCase):
         self.assertEqual(kept.recv(10), b"three")
         self.assertNotIn("Traceback", process.output)
 
+    def test_tacChanged(self):
+        """
+        A SIGHUP after the .tac names another certificate serves it to new
+        clients; the open connection goes on.
+        """
+        first, firstKey = self.ca.leaf("127.0.0.1", file="first")
+        second, secondKey = self.ca.leaf("127.0.0.1", file="second")
+        path = self.tac(first, firstKey)
+        process, address = startTwistd(self, ["txlb", "--config", path])
+        context = clientContext(self.ca.caPath)
+        kept = context.wrap_socket(socket.create_connection(address, timeout=10), server_hostname="localhost")
+        self.addCleanup(kept.close)
+        self.assertEqual(kept.getpeercert(binary_form=True), derOf(first))
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace(repr(first), repr(second)).replace(repr(firstKey), repr(secondKey)))
+        os.kill(process.popen.pid, signal.SIGHUP)
+        process.waitFor(r"set-service default")
+        self.assertEqual(tlsRequest(address, context, payload=b"")[1], derOf(second))
+        kept.sendall(b"still")
+        self.assertEqual(kept.recv(10), b"still")
+        self.assertNotIn("Traceback", process.output)
+
     def test_workers(self):
         """
         With --workers 2, each worker does the TLS of the shared port: a

@@ -23,12 +23,14 @@ from tests import certs
 from tests.test_relay import HalfCloseTransport, makeService
 from txlb import _splice
 from txlb.address import backendConnector
+from txlb.clienthello import ClientHello
 from txlb.config import ClientTLS, Host, ServerTLS, parseBackend
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector, IServerCertificates
 from txlb.relay import DEFAULT_HANDSHAKE_TIMEOUT
 from txlb.tls import HandshakeFailed, ServerContexts, TLSConnector, handshakeReason
 from txlb.tls._quickstart import quickStartTLS
+from txlb.tls._server import tlsHello
 
 
 class ConfigTests(SynchronousTestCase):
@@ -330,3 +332,34 @@ class ClientHandshakeTests(SynchronousTestCase):
         client.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(client.termination, "tls-failed")
         self.assertEqual(service.tlsFailed, 1)
+
+
+class _Handle:
+    def __init__(self, name):
+        self.name = name
+
+    def get_servername(self):
+        return self.name
+
+
+class _Transport:
+    def __init__(self, handle):
+        self.handle = handle
+
+    def getHandle(self):
+        return self.handle
+
+
+class HelloTests(SynchronousTestCase):
+    """
+    What routing sees of a client whose TLS txlb terminated.
+    """
+
+    def test_serverName(self):
+        """
+        The name the client asked for (SNI), lower case without a final dot;
+        none when it asked for none.
+        """
+        self.assertEqual(tlsHello(_Transport(_Handle(b"Shop.Example.COM."))), ClientHello("shop.example.com"))
+        self.assertEqual(tlsHello(_Transport(_Handle(None))), ClientHello())
+        self.assertEqual(tlsHello(_Transport(None)), ClientHello())

@@ -33,7 +33,7 @@ def tlsHello(transport):
     name = connection.get_servername() if connection is not None else None
     if not name:
         return ClientHello()
-    return ClientHello(serverName=name.decode("idna", "replace").lower().rstrip("."))
+    return ClientHello(serverName=name.decode("ascii", "replace").lower().rstrip("."))
 
 
 def _noProtocol(connection, offered):
@@ -123,6 +123,14 @@ class ServerContexts:
         # Twisted's callbacks on the context (ALPN) find the protocol here.
         connection.set_app_data(tlsProtocol)
         return connection
+
+    def adopt(self, other):
+        """
+        Serve, from now on, the certificates another L{ServerContexts} of
+        this service read (its description changed while running).
+        """
+        self.spec = other.spec
+        self._contexts, self.expiries, self.problem = other._contexts, other.expiries, other.problem
 
     def reload(self):
         """
