@@ -7,6 +7,8 @@ attribute is missing in another version: txlb then falls back to
 Twisted's public behaviour, slower or noisier but correct.
 """
 
+from twisted.internet import endpoints
+from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 
@@ -88,6 +90,45 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def parseEndpointString(description):
+    """
+    C{(args, kwargs)} of an endpoint string, unquoted, as Twisted reads it
+    (C{ssl:8443:privateKey=k.pem} gives C{(["ssl", "8443"], {"privateKey":
+    "k.pem"})}).
+
+    Reach-in: C{twisted.internet.endpoints._parse} (Twisted 22.10 to
+    26.10). Missing: ValueError, and the caller says the string cannot be
+    read.
+    """
+    parse = getattr(endpoints, "_parse", None)
+    if parse is None:
+        raise ValueError("this Twisted cannot split endpoint strings")
+    return parse(description)
+
+
+def sslContextFactory(endpoint):
+    """
+    The context factory of an C{ssl:} server endpoint, or None for another
+    endpoint.
+
+    Reach-in: C{SSL4ServerEndpoint._sslContextFactory} (Twisted 22.10 to
+    26.10). Missing: None, and the caller treats the endpoint as not TLS
+    (C{--workers} then refuses to share it, with a sentence).
+    """
+    if not isinstance(endpoint, SSL4ServerEndpoint):
+        return None
+    return getattr(endpoint, "_sslContextFactory", None)
+
+
+def sslServerContext(endpoint):
+    """
+    The pyOpenSSL context an C{ssl:} server endpoint serves (the one
+    context every connection shares), or None for another endpoint.
+    """
+    getContext = getattr(sslContextFactory(endpoint), "getContext", None)
+    return getContext() if getContext is not None else None
 
 
 def isUnixEndpoint(endpoint):

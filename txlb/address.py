@@ -9,6 +9,7 @@ from zope.interface import implementer
 
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector
+from txlb.tls import tlsConnector
 
 #: How a client endpoint string starts (other than C{HOST:PORT}).
 ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
@@ -94,11 +95,13 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor):
+def backendConnector(address, reactor, tls=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
+    @param tls: a L{txlb.config.ClientTLS} to speak TLS to C{HOST:PORT}
+        (L{txlb.tls.TLSConnector}), or None.
     @raise ConfigError: when C{address} is none of these.
     """
     if not isinstance(address, str) or not address:
@@ -108,7 +111,11 @@ def backendConnector(address, reactor):
         host, port = hostPort
         if not (isIPAddress(host) or isIPv6Address(host) or isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
+        if tls is not None:
+            return tlsConnector(address, host, port, tls, reactor)
         return TCPConnector(address, host, port)
+    if tls is not None:
+        raise ConfigError(f"backend address {address!r}: tls needs the HOST:PORT form")
     head, _, tail = address.rpartition(":")
     if tail.isdigit() and not address.startswith(ENDPOINT_PREFIXES):
         raise ConfigError(f"backend address {address!r} needs a port from 1 to 65535")

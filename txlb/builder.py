@@ -32,6 +32,7 @@ from txlb.relay import RelaySettings
 from txlb.routing import Routing
 from txlb.schedulers import makeScheduler, parseSchedulerSpec, schedulerFactory
 from txlb.schedulers._keys import needsHello
+from txlb.tls import ServerContexts
 
 
 class Builder:
@@ -60,18 +61,19 @@ class Builder:
         """
         Make a L{Backend} from a L{txlb.config.Host}.
         """
-        return self.makeHost(spec.name, spec.address, spec.weight, spec.backup, spec.maxconn)
+        return self.makeHost(spec.name, spec.address, spec.weight, spec.backup, spec.maxconn, spec.tls)
 
-    def makeHost(self, name, address, weight=1, backup=False, maxconn=None):
+    def makeHost(self, name, address, weight=1, backup=False, maxconn=None, tls=None):
         """
-        Make a L{Backend} from its parts.
+        Make a L{Backend} from its parts (C{tls}: a L{txlb.config.ClientTLS}
+        or None).
 
         @raise txlb.errors.ConfigError: for a bad address.
         """
         return Backend(
             name,
             address,
-            backendConnector(address, self.reactor),
+            backendConnector(address, self.reactor, tls),
             weight=weight,
             backup=backup,
             maxconn=maxconn,
@@ -158,10 +160,12 @@ class Builder:
                 splice=spec.splice,
                 lean=spec.lean,
                 helloTimeout=spec.helloTimeout,
+                handshakeTimeout=spec.tls.handshakeTimeout if spec.tls is not None else None,
             ),
             drainTimeout=spec.drainTimeout,
             bind=self.bind,
             routing=self.routing(spec),
+            tls=ServerContexts(spec.name, spec.tls) if spec.tls is not None else None,
         )
         for group in spec.groups:
             pool = self.pool(group)

@@ -74,6 +74,83 @@ def _allOf(cls, kind):
     return check
 
 
+def _file(what):
+    def check(instance, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{what} must be a file name, not {value!r}")
+
+    return check
+
+
+@valueObject
+@attr.s(frozen=True)
+class ClientTLS:
+    """
+    TLS from txlb to a host (see doc/tls.rst): the certificate the host
+    serves is verified unless C{verify} is False.
+
+    @ivar servername: the name sent (SNI) and checked in the host's
+        certificate; None: the host part of the host's address.
+    @ivar ca: a PEM file of the authorities trusted for the host; None: the
+        system's trust roots.
+    @ivar cert: a PEM file with a client certificate to show (it may hold
+        the key too), or None.
+    @ivar key: the PEM file of C{cert}'s key when not in C{cert}.
+    @ivar verify: False accepts any certificate (logged once at start).
+    """
+
+    servername = attr.ib(default=None, validator=_file("a ClientTLS servername"))
+    ca = attr.ib(default=None, validator=_file("a ClientTLS ca"))
+    cert = attr.ib(default=None, validator=_file("a ClientTLS cert"))
+    key = attr.ib(default=None, validator=_file("a ClientTLS key"))
+    verify = attr.ib(default=True, converter=bool)
+
+    @key.validator
+    def _checkKey(self, attribute, value):
+        if value is not None and self.cert is None:
+            raise ConfigError("a ClientTLS key needs its cert")
+
+
+def _sni(value):
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, dict) else value
+    return tuple((name, tuple(pair) if not isinstance(pair, str) else (pair, None)) for name, pair in items)
+
+
+@valueObject
+@attr.s(frozen=True)
+class ServerTLS:
+    """
+    TLS from clients to txlb on a service's listeners (see doc/tls.rst).
+
+    @ivar cert: the PEM file of the default certificate (it may hold the
+        key and the chain too).
+    @ivar key: the PEM file of its key when not in C{cert}.
+    @ivar chain: a PEM file of intermediate certificates sent after it.
+    @ivar clientCA: a PEM file of authorities: when given, clients must show
+        a certificate one of them signed.
+    @ivar sni: C{{name: (cert, key)}}: the certificate served to clients
+        asking for C{name} (SNI); others get the default one.
+    @ivar handshakeTimeout: seconds a client has to finish its handshake.
+    """
+
+    cert = attr.ib(validator=_file("a ServerTLS cert"))
+    key = attr.ib(default=None, validator=_file("a ServerTLS key"))
+    chain = attr.ib(default=None, validator=_file("a ServerTLS chain"))
+    clientCA = attr.ib(default=None, validator=_file("a ServerTLS clientCA"))
+    sni = attr.ib(default=(), converter=_sni)
+    handshakeTimeout = attr.ib(default=10.0, validator=_number("a ServerTLS handshakeTimeout", above=True))
+
+    @sni.validator
+    def _checkSNI(self, attribute, value):
+        for name, (cert, key) in value:
+            if not isinstance(name, str) or not name.strip() or name == "default":
+                raise ConfigError(f"a ServerTLS sni name must be a host name, not {name!r}")
+            _file(f"the ServerTLS sni cert of {name!r}")(self, attribute, cert)
+            _file(f"the ServerTLS sni key of {name!r}")(self, attribute, key)
+
+
 @valueObject
 @attr.s(frozen=True)
 class Host:
@@ -86,6 +163,7 @@ class Host:
     @ivar weight: its share of the work relative to the others (0 takes none).
     @ivar backup: serves only while no primary host is available.
     @ivar maxconn: the most connections it takes at once (None: no limit).
+    @ivar tls: a L{ClientTLS}: txlb speaks TLS to this host.
     """
 
     name = attr.ib(validator=_name("host"))
@@ -96,11 +174,17 @@ class Host:
         default=None,
         validator=_number("a host's maxconn", minimum=1, integer=True, optional=True),
     )
+    tls = attr.ib(default=None)
 
     @address.validator
     def _checkAddress(self, attribute, value):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"host {self.name!r} needs an address such as 127.0.0.1:8080")
+
+    @tls.validator
+    def _checkTLS(self, attribute, value):
+        if value is not None and not isinstance(value, ClientTLS):
+            raise ConfigError(f"host {self.name!r}: tls must be a ClientTLS(...) or None, not {value!r}")
 
 
 @valueObject
@@ -273,6 +357,8 @@ class Service:
         returns a group name or None, or the name of a router plugin.
     @ivar helloTimeout: seconds a client has to send its TLS ClientHello
         when a route, router or hash key needs it; then it goes on unrouted.
+    @ivar tls: a L{ServerTLS}: clients speak TLS to every listener of the
+        service that is not an C{ssl:} endpoint already.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -311,6 +397,13 @@ class Service:
             raise ConfigError(
                 f"service {self.name!r}: router must be a function or a router's name, not {value!r}"
             )
+
+    tls = attr.ib(default=None)
+
+    @tls.validator
+    def _checkTLS(self, attribute, value):
+        if value is not None and not isinstance(value, ServerTLS):
+            raise ConfigError(f"service {self.name!r}: tls must be a ServerTLS(...) or None, not {value!r}")
 
     @groups.validator
     def _checkGroups(self, attribute, value):
@@ -411,10 +504,15 @@ def _backendName(text, address, flags):
     return name.strip(), rest.strip()
 
 
+_TLS_FLAGS = {"servername": "servername", "ca": "ca", "cert": "cert", "key": "key"}
+
+
 def parseBackend(text):
     """
     Read a quick-start C{--backend} value,
-    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N]}, into a
+    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N]} with
+    C{[,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]]},
+    into a
     L{Host} named C{NAME}, or after its address when no name is given.
 
     @raise ConfigError: naming what is wrong.
@@ -424,9 +522,20 @@ def parseBackend(text):
     if not address:
         raise ConfigError(f"--backend {text!r} needs an address such as 127.0.0.1:8081")
     options = {}
+    tls = None
     for flag in flags:
         key, eq, value = flag.partition("=")
-        if key == "backup" and not eq:
+        if key == "tls" and not eq:
+            tls = tls or {}
+        elif key in _TLS_FLAGS and eq:
+            tls = tls or {}
+            tls[_TLS_FLAGS[key]] = value
+        elif key == "verify" and eq:
+            if value not in ("yes", "no"):
+                raise ConfigError(f"--backend {text!r}: verify must be yes or no, not {value!r}")
+            tls = tls or {}
+            tls["verify"] = value == "yes"
+        elif key == "backup" and not eq:
             options["backup"] = True
         elif key == "name" and eq:
             if name is not None and name != value:
@@ -442,9 +551,14 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected name=NAME, weight=N, backup or maxconn=N)"
+                "(expected name=NAME, weight=N, backup, maxconn=N, tls, servername=NAME, "
+                "ca=FILE, cert=FILE, key=FILE or verify=no)"
             )
     try:
+        if tls is not None:
+            if not any(flag == "tls" for flag in flags):
+                raise ConfigError("servername, ca, cert, key and verify need the tls flag")
+            options["tls"] = ClientTLS(**tls)
         return Host(address if name is None else name, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None

@@ -7,15 +7,19 @@ from collections import OrderedDict
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
+from txlb._signals import onHangup
+from txlb._twisted import sslServerContext
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.lean import LeanRelay, carriesOn
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
 from txlb.routing import RouteCount
+from txlb.tls import refuseALPN
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
@@ -51,10 +55,13 @@ class ProxyService(MultiService):
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
         routing=None,
+        tls=None,
     ):
         """
         @param bind: what binds this service's listeners (see
             L{Listener}); None binds each on its own endpoint.
+        @param tls: the service's L{txlb.tls.ServerContexts}: clients speak
+            TLS on every listener that is not an C{ssl:} endpoint; or None.
         """
         MultiService.__init__(self)
         self.setName(name)
@@ -65,9 +72,13 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
-        # Routing reads what Twisted's transports carry (a ClientHello, the
-        # listener): a routed service keeps them.
-        self.lean = LeanRelay(self) if settings.lean and routing is None and carriesOn(reactor) else None
+        # Routing and TLS termination need what Twisted's transports carry
+        # (a ClientHello, a TLS session): such a service keeps them.
+        self.lean = (
+            LeanRelay(self)
+            if settings.lean and routing is None and tls is None and carriesOn(reactor)
+            else None
+        )
         self.factory.lean = self.lean
         self.routing = routing
         if routing is not None:
@@ -80,6 +91,10 @@ class ProxyService(MultiService):
         self.resets = 0
         self.leanCarried = 0
         self._unreachableLog = RateLimiter(self.clock)
+        self.tls = tls
+        self.tlsFailed = 0
+        self._tlsLog = RateLimiter(self.clock)
+        self._stopHangup = None
         self.drainTimeout = drainTimeout
         self.clients = set()
         self._drained = None
@@ -110,7 +125,13 @@ class ProxyService(MultiService):
         bind = self.bind
         if bind is None and self.lean is not None:
             bind = self.lean.bind
+        if self.tls is not None and not description.startswith(("ssl:", "ssl6:")):
+            factory = TLSMemoryBIOFactory(self.tls, False, factory)
+            factory.noisy = False
         listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=bind)
+        context = sslServerContext(listener.endpoint)
+        if context is not None:
+            refuseALPN(context)
         listener.setServiceParent(self)
         return listener
 
@@ -165,6 +186,33 @@ class ProxyService(MultiService):
             more=more,
         )
 
+    def handshakeFailed(self, client, why):
+        """
+        A client's TLS handshake failed: count it and log one line (one per
+        burst when many arrive at once).
+        """
+        self.tlsFailed += 1
+        suppressed = self._tlsLog.allow()
+        if suppressed is None:
+            return
+        self.log.warn(
+            "service {service}: TLS handshake with client {client} failed: {why}{more}",
+            service=self.name,
+            client=formatAddress(client.transport.getPeer()),
+            why=why,
+            more=sinceLast(suppressed),
+        )
+
+    def reloadCertificates(self):
+        """
+        Re-read the service's certificates (new handshakes use them; open
+        connections keep theirs); None when done or when the service has
+        no L{ServerTLS}, else the sentence saying why the old ones stay.
+        """
+        if self.tls is None:
+            return None
+        return self.tls.reload()
+
     def resetRelayed(self):
         """
         One side of a connection reset it; the other side was reset too.
@@ -195,12 +243,17 @@ class ProxyService(MultiService):
         if self.lean is not None:
             self.lean.start()
         MultiService.startService(self)
+        if self.tls is not None:
+            self._stopHangup = onHangup(self.reactor, self.reloadCertificates)
 
     def stopService(self):
         """
         Stop accepting (the listeners stop first), then let open connections
         finish for up to C{drainTimeout} seconds and abort what is left.
         """
+        if self._stopHangup is not None:
+            self._stopHangup()
+            self._stopHangup = None
         stopped = MultiService.stopService(self)
         stopped.addCallback(lambda _: self._drain())
         if self.lean is not None:

@@ -13,8 +13,10 @@ side) does one write and one counter update.
 """
 
 import attr
+from twisted.internet.interfaces import IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from txlb import _splice, terminations
 from txlb._twisted import setNoDelay
@@ -22,11 +24,14 @@ from txlb.clienthello import NOT_HELLO, HelloReader
 from txlb.failover import Failover
 from txlb.routing import DEFAULT_ROUTE, Connection
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
+from txlb.tls._client import handshakeReason
+from txlb.tls._server import tlsHello
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_TRIES = 3
 DEFAULT_BUFFER_SIZE = 64 * 1024
 DEFAULT_HELLO_TIMEOUT = 3.0
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 
 
 @attr.s(frozen=True, slots=True)
@@ -43,6 +48,8 @@ class RelaySettings:
         (L{txlb.lean}).
     @ivar helloTimeout: seconds a client has to send its TLS ClientHello
         when routing needs it.
+    @ivar handshakeTimeout: seconds a TLS client has to finish its
+        handshake before it is closed (None: 10).
     """
 
     connectTimeout = attr.ib(default=DEFAULT_CONNECT_TIMEOUT)
@@ -52,8 +59,10 @@ class RelaySettings:
     splice = attr.ib(default=True)
     lean = attr.ib(default=True)
     helloTimeout = attr.ib(default=DEFAULT_HELLO_TIMEOUT)
+    handshakeTimeout = attr.ib(default=None)
 
 
+@implementer(IHandshakeListener)
 class ClientSide(End):
     """
     A client connection accepted by a listener.
@@ -73,6 +82,8 @@ class ClientSide(End):
     route = None
     connection = None
     listener = None
+    handshakeTimer = None
+    handshakeWhy = None
 
     log = Logger()
 
@@ -102,12 +113,35 @@ class ClientSide(End):
         service.clientOpened(self)
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
+        if ISSLTransport.providedBy(self.transport):
+            # A TLS client is served once its handshake is done
+            # (handshakeCompleted), within a deadline.
+            self.handshakeTimer = service.clock.callLater(
+                self.settings.handshakeTimeout or DEFAULT_HANDSHAKE_TIMEOUT, self._handshakeTimedOut
+            )
+            return
         routing = service.routing
         if routing is not None and routing.needsHello:
             self.hello = HelloReader()
             self.helloTimer = service.clock.callLater(self.settings.helloTimeout, self._helloTimedOut)
         else:
             self._route(None)
+
+    def handshakeCompleted(self):
+        """
+        The client's TLS handshake is done: route it with the name it asked
+        for (SNI), and find it a host.
+        """
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        if not self.done:
+            self._route(tlsHello(self.transport))
+
+    def _handshakeTimedOut(self):
+        self.handshakeTimer = None
+        self.handshakeWhy = "handshake timed out"
+        self.abort(terminations.TLS_FAILED)
 
     def dataReceived(self, data):
         peer = self.peer
@@ -184,6 +218,8 @@ class ClientSide(End):
             self.helloTimer.cancel()
             self.helloTimer = None
         self.hello = None
+        if self.handshakeTimer is not None or self.handshakeWhy is not None:
+            self._handshakeFailed(reason)
         reset = peerReset(reason)
         self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
         self.service.clientClosed(self)
@@ -194,6 +230,14 @@ class ClientSide(End):
         elif self.failover is not None:
             self.failover.abandon()
         self.failover = None
+
+    def _handshakeFailed(self, reason):
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        self.ended(terminations.TLS_FAILED)
+        why = self.handshakeWhy or handshakeReason(reason, self.transport.getHandle())
+        self.service.handshakeFailed(self, why)
 
     # What the failover attempt tells
 

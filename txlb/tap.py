@@ -16,6 +16,7 @@ from txlb.describe import dryRun
 from txlb.errors import ConfigError
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
+from txlb.tls._quickstart import quickStartTLS
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
 
@@ -92,6 +93,15 @@ class Options(usage.Options):
         ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
+        ["tls-cert", None, None, "Serve TLS on the --listen endpoints with this PEM certificate (it may hold the key and chain)."],
+        ["tls-key", None, None, "The PEM key of --tls-cert when not in that file."],
+        ["tls-chain", None, None, "A PEM file of intermediate certificates sent after --tls-cert."],
+        [
+            "tls-client-ca",
+            None,
+            None,
+            "Require client certificates signed by an authority in this PEM file (TLS listeners).",
+        ],
         [
             "workers",
             "w",
@@ -128,7 +138,7 @@ class Options(usage.Options):
     opt_l = opt_listen
 
     def opt_backend(self, backend):
-        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
+        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
         self["backend"].append(backend)
 
     opt_b = opt_backend
@@ -234,7 +244,10 @@ class Options(usage.Options):
 
     def _build(self, builder):
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
+            clashing = [
+                f for f in ("listen", "backend", "admin", "tls-cert", "tls-key", "tls-chain", "tls-client-ca")
+                if self[f]
+            ] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -270,6 +283,9 @@ class Options(usage.Options):
                 "(or --config FILE.tac, or --demo)"
             )
         hosts = [parseBackend(text) for text in self["backend"]]
+        listen, tls = quickStartTLS(
+            listen, self["tls-cert"], self["tls-key"], self["tls-chain"], self["tls-client-ca"]
+        )
         spec = Balancer(
             services=[
                 Service(
@@ -289,6 +305,7 @@ class Options(usage.Options):
                     drainTimeout=drainTimeout,
                     splice=not self["no-splice"],
                     lean=not self["no-lean"],
+                    tls=tls,
                 )
             ],
             admin=adminSpecs(self),

@@ -20,6 +20,7 @@ from twisted.web.resource import Resource
 
 from txlb import __version__
 from txlb.admin import _view
+from txlb.admin._tls import TLSCollector
 from txlb.backend import STATES
 
 _HOST = ["service", "group", "host"]
@@ -217,6 +218,7 @@ class MetricsResource(Resource):
         if admin is not None:
             self.registry.register(AdminCollector(admin))
         self.registry.register(HealthCollector(balancer))
+        self.registry.register(TLSCollector(balancer))
         self.registry.register(BuildCollector())
         ProcessCollector(registry=self.registry)
 

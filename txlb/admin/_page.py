@@ -12,6 +12,7 @@ from twisted.web.template import Element, XMLString, flattenString, renderer, ta
 
 from txlb.admin import _table, _view
 from txlb.admin._sampler import samplerFor
+from txlb.admin._tls import tlsParagraph
 
 STYLE = b"""
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -110,6 +111,7 @@ class StatusElement(Element):
                 f"  listening on {totals['address'] or 'nothing'}; {totals['sessions']} sessions now "
                 f"(peak {totals['peak_sessions']}), {totals['rate']:.1f}/s, {totals['total']} accepted, "
                 f"{totals['refused']} refused"))
+            yield tlsParagraph(proxy, time.time())
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
                 rows = [r for r in service if r["group"] == gname]

@@ -4,6 +4,7 @@ JSON safe) read live from the running tree.
 """
 
 from txlb._sums import addFigures
+from txlb.admin._tls import tlsStatus
 
 
 #: XML-RPC integers are 32-bit; larger counters go out as doubles (exact up
@@ -223,6 +224,7 @@ def serviceStatus(proxy):
         "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
         "routes": routeStatus(proxy),
+        "tls": tlsStatus(proxy),
     }
 
 
