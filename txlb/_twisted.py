@@ -88,3 +88,50 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def haproxyParts():
+    """
+    Twisted's PROXY protocol reader, as
+    C{(HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser,
+    InvalidProxyHeader)}.
+
+    Reach-in: the private modules of L{twisted.protocols.haproxy}
+    (C{_wrapper}, C{_v1parser}, C{_v2parser}, C{_exceptions}), which only
+    export C{proxyEndpoint}; the same names and behaviour from 22.10 to
+    26.10. Missing: ImportError, raised only when a C{haproxy:} listener is
+    configured (L{txlb.listener} imports L{txlb.proxyaccept} then), which
+    the listener turns into a sentence.
+    """
+    from twisted.protocols.haproxy._exceptions import InvalidProxyHeader
+    from twisted.protocols.haproxy._v1parser import V1Parser
+    from twisted.protocols.haproxy._v2parser import V2Parser
+    from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWrappingFactory
+
+    return HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser, InvalidProxyHeader
+
+
+def pauseAccepting(port):
+    """
+    Stop accepting new connections on a listening port (they wait in the
+    kernel's backlog) without closing it.
+
+    Reach-in: C{stopReading} of L{twisted.internet.abstract.FileDescriptor},
+    which TCP and UNIX ports are (not part of L{IListeningPort}); the same
+    from 22.10 to 26.10. Missing: nothing is paused, and the port keeps
+    accepting past C{maxconn}.
+    """
+    stopReading = getattr(port, "stopReading", None)
+    if stopReading is not None:
+        stopReading()
+
+
+def resumeAccepting(port):
+    """
+    Accept again on a port L{pauseAccepting} paused.
+
+    Reach-in: C{startReading}, as for L{pauseAccepting}. Missing: nothing.
+    """
+    startReading = getattr(port, "startReading", None)
+    if startReading is not None and getattr(port, "connected", True):
+        startReading()

@@ -20,6 +20,7 @@ A C{.tac}::
 
 import attr
 
+from txlb.access import parseNetwork
 from txlb.errors import ConfigError
 
 
@@ -83,6 +84,9 @@ class Host:
     @ivar weight: its share of the work relative to the others (0 takes none).
     @ivar backup: serves only while no primary host is available.
     @ivar maxconn: the most connections it takes at once (None: no limit).
+    @ivar proxy: C{"v1"} or C{"v2"} to send a PROXY protocol header of
+        that version first on each connection, telling the host the real
+        client's address (None: send none).
     """
 
     name = attr.ib(validator=_name("host"))
@@ -93,6 +97,12 @@ class Host:
         default=None,
         validator=_number("a host's maxconn", minimum=1, integer=True, optional=True),
     )
+    proxy = attr.ib(default=None)
+
+    @proxy.validator
+    def _checkProxy(self, attribute, value):
+        if value not in (None, "v1", "v2"):
+            raise ConfigError(f"host {self.name!r}: proxy must be 'v1', 'v2' or None, not {value!r}")
 
     @address.validator
     def _checkAddress(self, attribute, value):
@@ -181,6 +191,17 @@ def _optional(cls, what):
 ALL_DOWN_POLICIES = ("refuse", "panic")
 
 
+def _networks(what):
+    def check(instance, attribute, value):
+        for text in value:
+            try:
+                parseNetwork(text)
+            except ValueError as e:
+                raise ConfigError(f"{what}: {e}") from None
+
+    return check
+
+
 @attr.s(frozen=True)
 class Group:
     """
@@ -247,6 +268,17 @@ class Service:
     @ivar splice: move bytes inside the kernel (C{splice(2)}, Linux) once a
         client and its host are both plain TCP; False keeps every byte on
         Twisted's normal path.
+    @ivar allow: networks (C{10.0.0.0/8}, C{::1}) clients may come from;
+        empty: any not denied.
+    @ivar deny: networks clients may not come from (a deny wins).
+    @ivar maxClientConns: connections one client address may hold open at
+        once (None: no limit).
+    @ivar maxClientRate: new connections one client address may open per
+        second (None: no limit).
+    @ivar maxconn: client connections the service holds at once; at the
+        cap it stops accepting until one ends (None: no limit).
+    @ivar proxyHeaderTimeout: seconds a client of a C{haproxy:} listener
+        has to send its PROXY protocol header.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -263,6 +295,26 @@ class Service:
     )
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
     splice = attr.ib(default=True, converter=bool)
+    allow = attr.ib(default=(), converter=_strings)
+    deny = attr.ib(default=(), converter=_strings)
+    maxClientConns = attr.ib(
+        default=None, validator=_number("maxClientConns", minimum=1, integer=True, optional=True)
+    )
+    maxClientRate = attr.ib(
+        default=None, validator=_number("maxClientRate", minimum=1, integer=True, optional=True)
+    )
+    maxconn = attr.ib(
+        default=None, validator=_number("a service's maxconn", minimum=1, integer=True, optional=True)
+    )
+    proxyHeaderTimeout = attr.ib(default=3.0, validator=_number("proxyHeaderTimeout", above=True))
+
+    @allow.validator
+    def _checkAllow(self, attribute, value):
+        _networks(f"service {self.name!r}: allow")(self, attribute, value)
+
+    @deny.validator
+    def _checkDeny(self, attribute, value):
+        _networks(f"service {self.name!r}: deny")(self, attribute, value)
 
     @groups.validator
     def _checkGroups(self, attribute, value):
@@ -308,10 +360,18 @@ def _admins(value):
 class Balancer:
     """
     Everything one txlb process runs: services, and any number of admins.
+
+    @ivar maxconn: client connections the whole process holds at once,
+        over every service; at the cap every listener stops accepting
+        until one ends (None: no limit). With C{--workers N}, each worker
+        process has this cap of its own.
     """
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
+    maxconn = attr.ib(
+        default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
+    )
 
     @services.validator
     def _checkServices(self, attribute, value):
@@ -325,8 +385,9 @@ class Balancer:
 
 def parseBackend(text):
     """
-    Read a quick-start C{--backend} value, C{ADDR[,weight=N][,backup][,maxconn=N]},
-    into a L{Host} named after its address.
+    Read a quick-start C{--backend} value,
+    C{ADDR[,weight=N][,backup][,maxconn=N][,proxy=v1|v2]}, into a L{Host}
+    named after its address.
 
     @raise ConfigError: naming what is wrong.
     """
@@ -338,6 +399,10 @@ def parseBackend(text):
         key, eq, value = flag.partition("=")
         if key == "backup" and not eq:
             options["backup"] = True
+        elif key == "proxy" and eq:
+            if value not in ("v1", "v2"):
+                raise ConfigError(f"--backend {text!r}: proxy must be v1 or v2, not {value!r}")
+            options["proxy"] = value
         elif key in ("weight", "maxconn") and eq:
             try:
                 options[key] = int(value)
@@ -348,7 +413,7 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected weight=N, backup or maxconn=N)"
+                "(expected weight=N, backup, maxconn=N or proxy=v1|v2)"
             )
     try:
         return Host(address, address, **options)

@@ -6,13 +6,34 @@ from twisted.application.service import Service
 from twisted.logger import Logger, formatEvent
 
 from txlb._ratelimit import RateLimiter, sinceLast
-from txlb._twisted import observeAcceptErrors, setBacklog
+from txlb._twisted import observeAcceptErrors, pauseAccepting, resumeAccepting, setBacklog
 from txlb.address import formatAddress, listenEndpoint
+from txlb.errors import ConfigError
 
 # Twisted listens with a backlog of 50: a burst of connections overflows it
 # and each dropped SYN costs its client a second. The kernel caps this at
 # net.core.somaxconn; an endpoint string's own backlog= wins.
 DEFAULT_BACKLOG = 1024
+
+#: A listener written C{haproxy:ENDPOINT} reads a PROXY protocol header
+#: first on each connection (L{txlb.proxyaccept}).
+PROXY_PREFIX = "haproxy:"
+
+
+def _proxyHeaderFactory(description, factory, proxyHeader):
+    """
+    C{factory}, wrapped to read a PROXY protocol header first when the
+    description asks for one.
+    """
+    if proxyHeader is None:
+        raise ConfigError(f"listen endpoint {description!r}: this listener cannot read PROXY headers")
+    try:
+        from txlb.proxyaccept import ProxyHeaderFactory
+    except ImportError as e:
+        raise ConfigError(
+            f"listen endpoint {description!r} needs Twisted's PROXY protocol support: {e}"
+        ) from None
+    return ProxyHeaderFactory(factory, *proxyHeader)
 
 
 class _AcceptErrors:
@@ -49,12 +70,22 @@ class Listener(Service):
 
     @ivar port: the L{IListeningPort} while listening, else None.
     @ivar failure: why listening failed (a sentence), or None.
+    @ivar proxyHeader: True when each connection starts with a PROXY
+        protocol header (the description starts with C{haproxy:}).
+    @ivar holders: the L{txlb.maxconn.ConnectionCap}s holding this
+        listener: while there is one, it accepts nothing.
     """
 
     log = Logger()
 
-    def __init__(self, serviceName, description, factory, reactor, onFailure=None, bind=None):
+    def __init__(
+        self, serviceName, description, factory, reactor, onFailure=None, bind=None, proxyHeader=None
+    ):
         """
+        @param proxyHeader: C{(service, timeout)} for a C{haproxy:}
+            listener: the L{txlb.proxy.ProxyService} that counts what the
+            header reader refuses, and the seconds a client has to send
+            its header.
         @param bind: None to listen on the endpoint, or a callable given
             this listener that returns a Deferred firing with the listening
             port (with C{--workers}: a port every worker process shares).
@@ -65,9 +96,16 @@ class Listener(Service):
         """
         self.serviceName = serviceName
         self.description = description
-        self.factory = factory
         self.reactor = reactor
-        self.endpoint = listenEndpoint(description, reactor)
+        self.proxyHeader = description.startswith(PROXY_PREFIX) if isinstance(description, str) else False
+        if self.proxyHeader:
+            # Listen on the endpoint inside, reading the header with the
+            # wrapper of txlb.proxyaccept: also what --workers shares.
+            self.endpoint = listenEndpoint(description[len(PROXY_PREFIX):], reactor)
+            factory = _proxyHeaderFactory(description, factory, proxyHeader)
+        else:
+            self.endpoint = listenEndpoint(description, reactor)
+        self.factory = factory
         if "backlog=" not in description:
             setBacklog(self.endpoint, DEFAULT_BACKLOG)
         self.onFailure = onFailure
@@ -75,6 +113,24 @@ class Listener(Service):
         self.port = None
         self.failure = None
         self._listening = None
+        self.holders = set()
+
+    def hold(self, holder):
+        """
+        Stop accepting until every holder has released this listener
+        (new clients wait in the kernel's listen backlog).
+        """
+        if not self.holders and self.port is not None:
+            pauseAccepting(self.port)
+        self.holders.add(holder)
+
+    def release(self, holder):
+        """
+        C{holder} lets go: accept again when no other holds on.
+        """
+        self.holders.discard(holder)
+        if not self.holders and self.port is not None:
+            resumeAccepting(self.port)
 
     @property
     def address(self):
@@ -106,6 +162,8 @@ class Listener(Service):
         self._listening = None
         self.port = port
         observeAcceptErrors(port, _AcceptErrors(self, self.reactor))
+        if self.holders:
+            pauseAccepting(port)
         # Said once the reactor runs, so that the line means "serving".
         self.reactor.callWhenRunning(self._announce)
 

@@ -10,9 +10,12 @@ from twisted.logger import Logger
 
 from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
+from txlb.access import DENIED, AccessList
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
+from txlb.maxconn import ConnectionCap
+from txlb.proxyaccept import DEFAULT_HEADER_TIMEOUT
 from txlb.relay import RelayFactory, RelaySettings
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
@@ -32,6 +35,14 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar access: the L{AccessList} clients are checked against at accept.
+    @ivar limits: the L{txlb.clientlimits.ClientTable} of per-client
+        limits, or None.
+    @ivar caps: the L{ConnectionCap}s every connection counts against:
+        the service's own C{maxconn}, and the process's when there is one.
+    @ivar refusals: clients closed before any backend work, ever, by
+        reason (C{denied}, C{max-client-conns}, C{max-client-rate},
+        C{proxy-header}, C{proxy-header-timeout}).
     """
 
     log = Logger()
@@ -44,10 +55,20 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        access=AccessList(),
+        limits=None,
+        maxconn=None,
+        processCap=None,
+        proxyHeaderTimeout=DEFAULT_HEADER_TIMEOUT,
     ):
         """
         @param bind: what binds this service's listeners (see
             L{Listener}); None binds each on its own endpoint.
+        @param maxconn: the most client connections this service holds at
+            once, or None.
+        @param processCap: the process's L{ConnectionCap}, or None.
+        @param proxyHeaderTimeout: seconds a client of a C{haproxy:}
+            listener has to send its PROXY header.
         """
         MultiService.__init__(self)
         self.setName(name)
@@ -67,6 +88,14 @@ class ProxyService(MultiService):
         self.clients = set()
         self._drained = None
         self._drainTimer = None
+        self.access = access
+        self.limits = limits
+        self._checking = not access.empty or limits is not None
+        self.cap = ConnectionCap(f"service {name}", clock, maxconn)
+        self.caps = (self.cap,) if processCap is None else (self.cap, processCap)
+        self.proxyHeaderTimeout = proxyHeaderTimeout
+        self.refusals = {}
+        self._refusedLog = RateLimiter(self.clock)
 
     @property
     def pool(self):
@@ -88,8 +117,18 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
+        listener = Listener(
+            self.name,
+            description,
+            self.factory,
+            self.reactor,
+            onFailure,
+            bind=self.bind,
+            proxyHeader=(self, self.proxyHeaderTimeout),
+        )
         listener.setServiceParent(self)
+        for cap in self.caps:
+            cap.addListener(listener)
         return listener
 
     def addPool(self, pool):
@@ -149,6 +188,62 @@ class ProxyService(MultiService):
         """
         self.resets += 1
 
+    # Access control and limits
+
+    def admit(self, client, peer):
+        """
+        Check a new client at C{peer} (its real address) before any
+        backend work: None when it may go on, else the reason word it was
+        refused for (counted, and logged one line a second at most).
+        """
+        if not self._checking:
+            return None
+        host = getattr(peer, "host", None)
+        if not self.access.permits(host):
+            self.noteRefused(DENIED, peer, "denied by the access list")
+            return DENIED
+        limits = self.limits
+        if limits is not None and host is not None:
+            reason = limits.admit(host)
+            if reason is not None:
+                self.noteRefused(reason, peer, f"over its {reason} limit")
+                return reason
+            client.clientKey = host
+        return None
+
+    def noteRefused(self, reason, peer, why):
+        """
+        A client at C{peer} was closed before any backend work, for
+        C{reason} (a word counted in L{refusals}); C{why} is a phrase for
+        the log.
+        """
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        suppressed = self._refusedLog.allow()
+        if suppressed is None:
+            return
+        self.log.info(
+            "service {service}: refused client {client}: {why}{more}",
+            service=self.name,
+            client=formatAddress(peer),
+            reason=reason,
+            why=why,
+            more=sinceLast(suppressed),
+        )
+
+    def connectionOpened(self):
+        """
+        A client connection started: count it against C{maxconn}.
+        """
+        for cap in self.caps:
+            cap.opened()
+
+    def connectionClosed(self):
+        """
+        A connection counted by L{connectionOpened} ended.
+        """
+        for cap in self.caps:
+            cap.closed()
+
     # Clients and stopping
 
     def clientOpened(self, client):
@@ -157,12 +252,16 @@ class ProxyService(MultiService):
         """
         self.accepted += 1
         self.clients.add(client)
+        self.connectionOpened()
 
     def clientClosed(self, client):
         """
         A client connection ended; the last one ends a drain.
         """
         self.clients.discard(client)
+        self.connectionClosed()
+        if client.clientKey is not None:
+            self.limits.release(client.clientKey)
         if self._drained is not None and not self.clients:
             self._drainFinished()
 

@@ -13,7 +13,7 @@ import attr
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
-from txlb import _splice, terminations
+from txlb import _splice, proxyheader, terminations
 from txlb._twisted import setNoDelay
 from txlb.failover import Failover
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
@@ -52,9 +52,12 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
+    @ivar clientKey: the address this connection counts under in the
+        service's per-client limits, or None.
     """
 
     termination = None
+    clientKey = None
 
     log = Logger()
 
@@ -79,6 +82,11 @@ class ClientSide(End):
         service = self.service
         self.acceptedAt = service.clock.seconds()
         service.clientOpened(self)
+        if service.admit(self, self.transport.getPeer()) is not None:
+            self.ended(terminations.REFUSED)
+            self.done = True
+            self.transport.loseConnection()
+            return
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
         self.failover = Failover(
@@ -132,6 +140,12 @@ class ClientSide(End):
         self.lease = lease
         self.host = lease.host
         self.spliceable = self.settings.splice and _splice.available()
+        if self.host.proxy is not None:
+            # The PROXY header goes first, before anything the client sent.
+            transport = self.transport
+            backend.transport.write(
+                proxyheader.encode(self.host.proxy, transport.getPeer(), transport.getHost())
+            )
         pending, size = self.pending, self.pendingSize
         self.pending, self.pendingSize = [], 0
         if size:

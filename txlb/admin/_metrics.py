@@ -42,6 +42,11 @@ class BalancerCollector:
             "txlb_service_resets", "Connections one side reset, relayed as a reset to the other.", labels=["service"]
         )
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
+        refusals = CounterMetricFamily(
+            "txlb_service_refusals",
+            "Clients closed before any backend work (access control, per-client limits, PROXY header).",
+            labels=["service", "reason"],
+        )
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
         for sname, proxy in self.balancer.proxies.items():
             served = _view.serviceCounts(proxy)
@@ -49,6 +54,8 @@ class BalancerCollector:
             refused.add_metric([sname], served["unreachable"])
             spliced.add_metric([sname], served["spliced"])
             resets.add_metric([sname], served["resets"])
+            for reason, count in sorted(_view.serviceRefusals(proxy).items()):
+                refusals.add_metric([sname, reason], count)
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for gname, pool in proxy.pools.items():
@@ -65,7 +72,10 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting]
+        return [
+            state, up, weight, opened, total, failed, bytesIn, bytesOut,
+            accepted, refused, spliced, resets, refusals, queued, waiting,
+        ]
 
 
 class MetricsResource(Resource):

@@ -75,6 +75,17 @@ def serviceCounts(proxy):
     }
 
 
+def serviceRefusals(proxy):
+    """
+    A service's clients refused before any backend work, by reason (access
+    control, per-client limits, PROXY headers), over every worker.
+    """
+    refusals = dict(proxy.refusals)
+    for reason, count in _others(proxy).get("refusals", {}).items():
+        refusals[reason] = refusals.get(reason, 0) + count
+    return refusals
+
+
 def hostStatus(host, checker=None, ejection=None, counts=None):
     """
     One host's state and counters (C{counts}, from L{hostCounts}, when
@@ -148,6 +159,7 @@ def serviceStatus(proxy):
         "spliced": number(counts["spliced"]),
         "resets": number(counts["resets"]),
         "clients": number(counts["clients"]),
+        "refusals": {reason: number(n) for reason, n in serviceRefusals(proxy).items()},
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
     }
 

@@ -20,6 +20,7 @@ def sumStatuses(statuses):
     for status in statuses:
         for sname, service in status.items():
             _add(figures, (sname,), service, SUMMED["service"])
+            _addByKey(figures, (sname,), service, "refusals")
             for gname, group in service.get("groups", {}).items():
                 _add(figures, (sname, gname), group, SUMMED["group"])
                 for hname, host in group.get("hosts", {}).items():
@@ -33,3 +34,11 @@ def _add(figures, key, values, names):
         value = values.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             into[name] = into.get(name, 0) + value
+
+
+def _addByKey(figures, key, values, name):
+    # A counter kept by reason ({reason: count}) sums reason by reason.
+    into = figures.setdefault(key, {}).setdefault(name, {})
+    for reason, value in (values.get(name) or {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            into[reason] = into.get(reason, 0) + value
