@@ -59,8 +59,9 @@ def _parserFor(data):
             return None if _V1_START.startswith(data) else False
         return V1Parser() if data.startswith(_V1_START) else False
     prefix = V2Parser.PREFIX
-    if len(data) < 13:
-        return None if prefix.startswith(data) else False
+    if len(data) < 16:
+        # Twisted's version 2 parser wants the fixed 16 bytes at once.
+        return None if prefix.startswith(data[:12]) else False
     if data.startswith(prefix) and data[12] & 0xF0 == 0x20:
         return V2Parser()
     return False
