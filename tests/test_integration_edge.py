@@ -231,6 +231,8 @@ class LimitTests(SynchronousTestCase):
         self.assertEqual(request(address, b"again"), b"again")
         _, metrics = fetch(adminURL(process, "/metrics"))
         self.assertIn('txlb_service_refusals_total{reason="max-client-conns",service="default"} 1.0', metrics)
+        _, page = fetch(adminURL(process, "/"))
+        self.assertIn("1 refused (max-client-conns 1)", page)
 
     def test_maxClientRate(self):
         """

@@ -82,7 +82,8 @@ class ClientSide(End):
         service = self.service
         self.acceptedAt = service.clock.seconds()
         service.clientOpened(self)
-        if service.admit(self, self.transport.getPeer()) is not None:
+        peer = self.transport.getPeer()
+        if service.admit(self, peer) is not None:
             self.ended(terminations.REFUSED)
             self.done = True
             self.transport.loseConnection()
@@ -90,7 +91,7 @@ class ClientSide(End):
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
         self.failover = Failover(
-            service.pool, self.settings, service.reactor, service.clock, self.transport.getPeer(), self
+            service.pool, self.settings, service.reactor, service.clock, peer, self
         )
         self.failover.start()
 

@@ -96,7 +96,14 @@ class StatusElement(Element):
         for name, proxy in self.balancer.proxies.items():
             listeners = ", ".join(l.address or l.description for l in proxy.listeners) or "nothing"
             accepted = _view.serviceCounts(proxy)["accepted"]
-            yield tags.h2(f"service {name}", tags.small(f"  listening on {listeners}; {accepted} accepted"))
+            refusals = _view.serviceRefusals(proxy)
+            refused = ""
+            if refusals:
+                reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(refusals.items()))
+                refused = f"; {sum(refusals.values())} refused ({reasons})"
+            yield tags.h2(
+                f"service {name}", tags.small(f"  listening on {listeners}; {accepted} accepted{refused}")
+            )
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
                 yield tags.h3(f"group {gname}", enabled, f", scheduler {pool.schedulerSpec}")
