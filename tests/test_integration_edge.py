@@ -207,6 +207,34 @@ class AccessControlTests(SynchronousTestCase):
         self.assertEqual(rpc.getStatus()["default"]["refusals"], {"denied": 20})
 
 
+    def test_proxyHeaderWithWorkers(self):
+        """
+        With --workers 2 on a haproxy: listener, every worker checks the
+        access list against the address the PROXY header names and sends
+        that address on to the host.
+        """
+        backend = startBackend(self, reportProxyHeader)
+        process, address = startTwistd(
+            self,
+            [
+                "txlb", "--workers", "2", *PROXY_LISTEN, *ADMIN,
+                "--backend", f"{backend.address},proxy=v1", "--deny", "192.0.2.0/24",
+            ],
+        )
+        serving(process)
+        here = Address("127.0.0.1", address[1])
+        for i in range(20):
+            allowed = proxyheader.v2(Address("203.0.113.1", 1000 + i), here)
+            self.assertEqual(
+                request(address, allowed + b"x"), b"203.0.113.1 %d 127.0.0.1 %d|x" % (1000 + i, address[1])
+            )
+            with connect(address) as sock:
+                self.assertEqual(exchange(sock, proxyheader.v2(Address("192.0.2.1", 1), here)), b"")
+        rpc = xmlrpc.client.ServerProxy(adminURL(process))
+        self.assertTrue(all(w["accepted"] > 0 for w in rpc.getWorkers()))
+        self.assertEqual(rpc.getStatus()["default"]["refusals"], {"denied": 20})
+
+
 class LimitTests(SynchronousTestCase):
     def test_maxClientConns(self):
         """

@@ -61,6 +61,8 @@ class AcceptTests(ProxyHeaderCase):
         self.assertEqual(self.service.cap.open, 1)
         client = protocol.wrappedProtocol
         self.assertEqual(client.transport.getPeer(), CLIENT)
+        # What the scheduler is given to pick (hash, maglev, sticky).
+        self.assertEqual(client.failover.client, CLIENT)
         self.assertEqual(client.pending, [b"hello"])
 
     def test_v2AndSplitSignature(self):
