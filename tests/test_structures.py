@@ -2,6 +2,7 @@
 Property tests (hypothesis) for the schedulers' pure data structures.
 """
 
+from bisect import bisect_left
 from collections import Counter
 
 from hypothesis import given, settings
@@ -9,11 +10,17 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from txlb.schedulers._structures import (
+    SLICE_WORK,
     CumulativeWeights,
+    DeadlineQueue,
     HashRing,
     LazyHeap,
     MaglevTable,
+    WeightedList,
+    finish,
+    hashKey,
     nextPrime,
+    ringScale,
     smoothSequence,
 )
 
@@ -71,6 +78,82 @@ class CumulativeWeightsTests(SynchronousTestCase):
         self.assertGreater(ws[CumulativeWeights(ws).choose(u)], 0)
 
 
+class WeightedListTests(SynchronousTestCase):
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.integers(1, 9), max_size=200),
+        st.lists(st.tuples(st.sampled_from(["insert", "delete", "set"]), st.integers(0, 10**6), st.integers(1, 9))),
+    )
+    def test_changesInPlace(self, initial, changes):
+        """
+        After any inserts, deletes and sets (blocks of 64 split as they
+        grow), the list holds the same weights as a plain list changed
+        alike, and a choice is the same as over cumulative weights.
+        """
+        weights = WeightedList(initial)
+        plain = list(initial)
+        for kind, position, weight in changes:
+            if kind == "insert":
+                position %= len(plain) + 1
+                weights.insert(position, weight)
+                plain.insert(position, weight)
+            elif plain:
+                position %= len(plain)
+                if kind == "delete":
+                    weights.delete(position)
+                    del plain[position]
+                else:
+                    weights.set(position, weight)
+                    plain[position] = weight
+        self.assertEqual(list(weights), plain)
+        self.assertEqual(len(weights), len(plain))
+        if plain:
+            cumulative = CumulativeWeights(plain)
+            for step in range(997):
+                uniform = step / 997
+                self.assertEqual(weights.choose(uniform), cumulative.choose(uniform))
+        else:
+            self.assertRaises(IndexError, weights.choose, 0.5)
+
+    def test_badPosition(self):
+        """
+        A position outside the list is an IndexError.
+        """
+        weights = WeightedList([1, 2])
+        self.assertRaises(IndexError, weights.delete, 2)
+        self.assertRaises(IndexError, weights.insert, 3, 1)
+
+
+class DeadlineQueueTests(SynchronousTestCase):
+    @given(st.lists(st.integers(1, 6), min_size=1, max_size=20))
+    def test_proportions(self, ws):
+        """
+        Over ten rounds of the total weight, each item is given in
+        proportion to its weight, within one.
+        """
+        queue = DeadlineQueue((i, i, w) for i, w in enumerate(ws))
+        counts = Counter(queue.next() for _ in range(10 * sum(ws)))
+        for i, w in enumerate(ws):
+            self.assertLessEqual(abs(counts[i] - 10 * w), 1)
+
+    def test_changesInPlace(self):
+        """
+        A removed item is never given again; an added or reweighted one
+        takes its new share from then on.
+        """
+        queue = DeadlineQueue((i, i, 1) for i in range(4))
+        for _ in range(7):
+            queue.next()
+        queue.remove(0)
+        queue.add(4, 4, 2)
+        queue.add(1, 1, 3)
+        counts = Counter(queue.next() for _ in range(70))
+        self.assertEqual(set(counts), {1, 2, 3, 4})
+        self.assertEqual([round(counts[i] / 10) for i in (1, 2, 3, 4)], [3, 1, 1, 2])
+        self.assertEqual(len(queue), 4)
+        self.assertNotIn(0, queue)
+
+
 class HashRingTests(SynchronousTestCase):
     def test_emptyAndDuplicate(self):
         """
@@ -116,6 +199,79 @@ class HashRingTests(SynchronousTestCase):
         self.assertTrue(0.58 < share < 0.75, share)
 
 
+    def test_scaleInPowersOfTwo(self):
+        """
+        The points per weight halve from 64 until the ring holds at most
+        the maximum.
+        """
+        self.assertEqual(ringScale(100, 64, 200_000), 64)
+        self.assertEqual(ringScale(10_000, 64, 200_000), 16)
+        self.assertEqual(ringScale(10**7, 64, 200_000), 1)
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(st.integers(0, 3), min_size=1, max_size=8),
+        st.lists(st.tuples(st.sampled_from(["add", "remove", "reweight"]), st.integers(0, 7), st.integers(0, 3))),
+    )
+    def test_changesInPlace(self, initial, changes):
+        """
+        After any additions, removals and reweightings made in place, keys
+        resolve as on a ring built from the final members.
+        """
+        names = [f"host-{i}" for i in range(8)]
+        members = {i: w for i, w in enumerate(initial)}
+        ring = HashRing([(names[i], w) for i, w in members.items()], owners=list(members))
+        for kind, owner, weight in changes:
+            if kind == "add" and owner not in members:
+                self.assertTrue(ring.add(owner, names[owner], weight))
+                members[owner] = weight
+            elif kind == "remove" and owner in members:
+                self.assertTrue(ring.remove(owner))
+                del members[owner]
+            elif kind == "reweight" and owner in members:
+                self.assertTrue(ring.reweight(owner, weight))
+                members[owner] = weight
+        fresh = HashRing([(names[i], w) for i, w in members.items()], owners=list(members))
+        self.assertEqual(ring.size, fresh.size)
+        if fresh.size:
+            for k in KEYS[:300]:
+                self.assertEqual(ring.resolve(k), fresh.resolve(k))
+
+    def test_scaleChangeRefused(self):
+        """
+        A change that would change the points per weight is refused (the
+        caller builds a new ring) and leaves the ring as it was.
+        """
+        ring = HashRing([("a", 3000)])
+        self.assertEqual(ring.scale, 64)
+        self.assertFalse(ring.add("b", "b", 200))
+        self.assertFalse(ring.reweight(0, 4000))
+        self.assertEqual((ring.size, ring.total), (3000 * 64, 3000))
+        self.assertRaises(ValueError, ring.add, "c", "a", 1)
+
+    def test_builtInSteps(self):
+        """
+        A ring of several slices' points, built in steps and merged, is the
+        ring of points sorted by hash.
+        """
+        hosts = members(100)
+        steps = HashRing.building(hosts)
+        ring = None
+        count = 0
+        while ring is None:
+            try:
+                next(steps)
+                count += 1
+            except StopIteration as done:
+                ring = done.value
+        self.assertGreater(count, 2)
+        points = sorted((hashKey(f"{name}-{r}"), i) for i, (name, w) in enumerate(hosts) for r in range(w * 64))
+        self.assertEqual(ring.size, len(points))
+        self.assertEqual([ring.resolve(str(p)) for p in range(50)], [
+            points[bisect_left(points, (hashKey(str(p)), -1)) % len(points)][1] for p in range(50)
+        ])
+
+
 class MaglevTests(SynchronousTestCase):
     def test_primeSize(self):
         """
@@ -150,6 +306,17 @@ class MaglevTests(SynchronousTestCase):
         others = [k for k in KEYS if before.lookup(k) != n - 1]
         moved = sum(1 for k in others if before.lookup(k) != after.lookup(k))
         self.assertLessEqual(moved / len(others), 0.05)
+
+    def test_builtInSteps(self):
+        """
+        A table built in steps, none doing more than the slice's work, is
+        the table built at once.
+        """
+        steps = MaglevTable.building(members(30))
+        table = finish(steps)
+        self.assertEqual(table.table, MaglevTable(members(30)).table)
+        count = sum(1 for _ in MaglevTable.building(members(30)))
+        self.assertGreater(count, 20_000 // SLICE_WORK)
 
     def test_weights(self):
         """

@@ -6,6 +6,9 @@ C{twisted.trial.unittest.SynchronousTestCase} and name your scheduler::
 
     class MySchedulerTests(SchedulerTests, SynchronousTestCase):
         scheduler = "mine:option=1"
+
+C{randomChanges} makes sequences of the changes a pool tells a scheduler
+of, and C{SchedulerTests.checkChanges} checks one (for property tests).
 """
 
 from collections import Counter
@@ -15,7 +18,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from zope.interface.verify import verifyObject
 
-from txlb.backend import Backend
+from txlb.backend import DOWN, UP, Backend
 from txlb.errors import NoHostAvailable
 from txlb.interfaces import IScheduler
 from txlb.schedulers import makeScheduler
@@ -39,6 +42,34 @@ def client(i):
     return IPv4Address("TCP", f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}", 40000)
 
 
+#: The weights L{randomChanges} gives hosts (exact in binary, so that sums
+#: do not depend on the order they are added in).
+WEIGHTS = (0, 0.5, 1, 2, 3)
+
+
+def randomChanges(random, count, hostCount):
+    """
+    C{count} changes a pool may tell a scheduler of, about hosts numbered
+    below C{hostCount}: C{("add", i, state)}, C{("remove", i)},
+    C{("up", i)}, C{("down", i)} and C{("weight", i, weight)}. Changes about
+    hosts that are not members (which a scheduler must ignore) are
+    included.
+
+    @param random: a L{random.Random}.
+    """
+    changes = []
+    for _ in range(count):
+        kind = random.choice(("add", "add", "remove", "up", "down", "weight", "weight"))
+        host = random.randrange(hostCount)
+        if kind == "add":
+            changes.append((kind, host, random.choice((UP, UP, DOWN))))
+        elif kind == "weight":
+            changes.append((kind, host, random.choice(WEIGHTS)))
+        else:
+            changes.append((kind, host))
+    return changes
+
+
 class SchedulerTests:
     """
     The behaviour every scheduler shares. Set C{scheduler} to the spec
@@ -51,9 +82,15 @@ class SchedulerTests:
     tolerance = 0.08
 
     def make(self, hosts):
+        """
+        A new scheduler on a new clock (C{self.clock}), given C{hosts},
+        with what it scheduled on the clock run (a large table may be built
+        in slices).
+        """
         self.clock = Clock()
         scheduler = makeScheduler(self.scheduler, self.clock, Random(1234))
         scheduler.setHosts(hosts)
+        self.clock.advance(0)
         return scheduler
 
     def open(self, scheduler, host):
@@ -65,6 +102,89 @@ class SchedulerTests:
         host.open -= 1
         host.lastClosed = self.clock.seconds()
         scheduler.connectionClosed(host)
+
+    def checkChanges(self, initial, changes, hostCount=6):
+        """
+        Give a scheduler the hosts numbered C{initial} (in that order) with
+        C{setHosts}, tell it of C{changes} (see L{randomChanges}) through
+        its hooks, run what it scheduled on its clock, and check that its
+        picks are exactly those of a new scheduler (with the same random
+        source) given the final members with C{setHosts}: only eligible
+        hosts (members that are up with a positive effective weight), each
+        taken to its maxconn, then none.
+        """
+        hosts = makeHosts(*([1] * hostCount), maxconn=2)
+        members = [hosts[i] for i in initial]
+        scheduler = self.make(members)
+        for change in changes:
+            kind, host = change[0], hosts[change[1]]
+            if kind == "add":
+                if host not in members:
+                    host.state = change[2]
+                    members.append(host)
+                    scheduler.hostAdded(host)
+            elif kind == "remove":
+                if host in members:
+                    members.remove(host)
+                    scheduler.hostRemoved(host)
+            elif kind == "up":
+                host.state = UP
+                scheduler.hostUp(host)
+            elif kind == "down":
+                host.state = DOWN
+                scheduler.hostDown(host)
+            else:
+                host.effectiveWeight = change[2]
+                scheduler.weightChanged(host)
+        self.clock.advance(0)
+        eligible = [h for h in members if h.state == UP and h.effectiveWeight > 0]
+        freshClock = Clock()
+        fresh = makeScheduler(self.scheduler, freshClock, Random(1234))
+        fresh.setHosts(members)
+        freshClock.advance(0)
+        for i in range(2 * len(eligible)):
+            got = scheduler.pick(client(i), ())
+            self.assertIs(got, fresh.pick(client(i), ()))
+            self.assertIn(got, eligible)
+            got.open += 1
+            scheduler.connectionOpened(got)
+            fresh.connectionOpened(got)
+        self.assertEqual([h.open for h in eligible], [2] * len(eligible))
+        self.assertRaises(NoHostAvailable, scheduler.pick, client(0), ())
+
+    def test_changesMatchSetHosts(self):
+        """
+        After any sequence of changes told through the hooks (hosts added,
+        removed, up, down, reweighted), the scheduler picks exactly as one
+        given the final members with setHosts (see L{checkChanges}).
+        """
+        random = Random(7)
+        for _ in range(40):
+            initial = random.sample(range(6), random.randint(0, 6))
+            self.checkChanges(initial, randomChanges(random, random.randint(0, 25), 6))
+
+    def test_hooksOnly(self):
+        """
+        A scheduler given no hosts by setHosts learns all it needs from the
+        hooks: hosts added down take nothing until they come up, a weight of
+        0 takes nothing, a removed host nothing.
+        """
+        a, b, c = hosts = makeHosts(1, 1, 1)
+        scheduler = self.make([])
+        self.assertRaises(NoHostAvailable, scheduler.pick, client(1), ())
+        b.state = DOWN
+        for host in hosts:
+            scheduler.hostAdded(host)
+        self.clock.advance(0)
+        picked = {scheduler.pick(client(i), ()) for i in range(100)}
+        self.assertEqual(picked - {a, c}, set())
+        b.state = UP
+        scheduler.hostUp(b)
+        a.effectiveWeight = 0
+        scheduler.weightChanged(a)
+        scheduler.hostRemoved(c)
+        self.clock.advance(0)
+        self.assertEqual({scheduler.pick(client(i), ()) for i in range(100)}, {b})
 
     def test_interface(self):
         """

@@ -1,21 +1,21 @@
 """
 C{first}: fill hosts in the order listed, each up to its maxconn
-(HAProxy's C{first}; the TODO's "connection count scheduler").
+(HAProxy's C{first}).
 """
 
-from txlb.schedulers._base import Scheduler, firstAvailable
-from txlb.schedulers._registry import SchedulerFactory
+from txlb.schedulers._base import Scheduler
+from txlb.schedulers._factory import SchedulerFactory
 from txlb.schedulers._structures import LazyHeap
 
 
 class First(Scheduler):
     """
     The first host in configuration order that has a free slot. Full hosts
-    leave a heap of indexes and come back when a connection ends: O(log n).
+    leave a heap of ranks and come back when a connection ends; changes
+    are made in place: O(log n).
     """
 
     def rebuild(self):
-        self._order = {host: index for index, host in enumerate(self.hosts)}
         self._free = LazyHeap()
         for host in self.hosts:
             self._refresh(host)
@@ -24,16 +24,26 @@ class First(Scheduler):
         if host.full:
             self._free.discard(host)
         elif host not in self._free:
-            self._free.set(host, self._order[host])
+            self._free.set(host, self.members[host])
 
-    def pick(self, client, tried):
-        best = self._free.peek()
-        if best is not None and best.available and best not in tried:
-            return best
-        return firstAvailable(self._free.smallest(8), tried, self.hosts)
+    def eligibleAdded(self, host, index):
+        self._refresh(host)
+
+    def eligibleRemoved(self, host, index):
+        self._free.discard(host)
+
+    def eligibleReweighted(self, host, index):
+        pass
+
+    def candidates(self, client):
+        free = self._free
+        best = free.peek()
+        if best is not None:
+            yield best
+            yield from free.smallest(8)
 
     def connectionOpened(self, host):
-        if host in self._order:
+        if host in self.eligible:
             self._refresh(host)
 
     connectionClosed = connectionOpened

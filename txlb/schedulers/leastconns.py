@@ -4,32 +4,40 @@ weight; ties go to the host whose last connection ended longest ago
 (pythondirector's leastconnsrr idea), so idle hosts share the work.
 """
 
-from txlb.schedulers._base import Scheduler, firstAvailable
-from txlb.schedulers._registry import SchedulerFactory
+from txlb.schedulers._base import Scheduler
+from txlb.schedulers._factory import SchedulerFactory
 from txlb.schedulers._structures import LazyHeap
 
 
 class LeastConnections(Scheduler):
     """
-    Keeps the hosts in a heap keyed by (open / weight, last close, order),
-    updated on every connection event: a pick is O(log n).
+    Keeps the eligible hosts in a heap keyed by (open / weight, last close,
+    configuration order), updated in place on every connection event and
+    every change: a pick and a change are O(log n).
     """
 
     def rebuild(self):
         self._heap = LazyHeap()
-        self._order = {}
-        for index, host in enumerate(self.hosts):
-            self._order[host] = index
+        for host in self.hosts:
             self._update(host)
 
     def _update(self, host):
-        self._heap.set(host, (host.open / host.effectiveWeight, host.lastClosed, self._order[host]))
+        self._heap.set(host, (host.open / host.effectiveWeight, host.lastClosed, self.members[host]))
 
-    def pick(self, client, tried):
-        best = self._heap.peek()
-        if best is not None and best.available and best not in tried:
-            return best
-        return firstAvailable(self._heap.smallest(8), tried, self.hosts)
+    def eligibleAdded(self, host, index):
+        self._update(host)
+
+    eligibleReweighted = eligibleAdded
+
+    def eligibleRemoved(self, host, index):
+        self._heap.discard(host)
+
+    def candidates(self, client):
+        heap = self._heap
+        best = heap.peek()
+        if best is not None:
+            yield best
+            yield from heap.smallest(8)
 
     def connectionOpened(self, host):
         if host in self._heap:

@@ -1,33 +1,67 @@
 """
 C{maglev}: Google's Maglev lookup table on the client's IP address. A pick
 is one table lookup; membership changes move few keys.
+
+A table is never changed: every change builds a new one, in slices on the
+clock when it is large (a thousand hosts' table takes some tenths of a
+second to build, ten thousand hosts' some seconds), while picks use the
+last complete table and skip the hosts in it that are no longer eligible.
+Until the first table is complete, a client is placed by its hash among
+the eligible hosts.
 """
 
-from txlb.schedulers._base import Scheduler, clientKey, firstAvailable
-from txlb.schedulers._registry import SchedulerFactory
-from txlb.schedulers._structures import MaglevTable
+from txlb.schedulers._base import READ, Scheduler, aroundKey, clientKey
+from txlb.schedulers._factory import SchedulerFactory
+from txlb.schedulers._sliced import SlicedRebuild
+from txlb.schedulers._structures import MaglevTable, hashKey
 
 
 class Maglev(Scheduler):
     """
     A weighted Maglev table (a prime size above 100 entries per host),
-    rebuilt once per change.
+    rebuilt after each change.
     """
 
+    def __init__(self, clock=None, random=None):
+        Scheduler.__init__(self, clock, random)
+        self._table = None
+        self._tableHosts = ()
+        self._rebuild = SlicedRebuild(clock, self._building, self._install)
+
+    def _building(self):
+        hosts = tuple(self.hosts)
+        return self._owned(hosts, MaglevTable.building([(h.name, h.effectiveWeight) for h in hosts]))
+
+    def _owned(self, hosts, steps):
+        table = yield from steps
+        return table, hosts
+
+    def _install(self, built):
+        self._table, self._tableHosts = built
+
     def rebuild(self):
-        self._table = MaglevTable([(h.name, h.effectiveWeight) for h in self.hosts])
+        self._rebuild.request()
 
-    def _candidates(self, key):
-        hosts, seen = self.hosts, set()
-        for index in self._table.walk(key):
-            if index not in seen:
-                seen.add(index)
-                yield hosts[index]
+    def candidates(self, client):
+        key = clientKey(client)
+        table = self._table
+        if table is None or not table.table:
+            return aroundKey(self.hosts, key)
+        return self._walk(table, key)
 
-    def pick(self, client, tried):
-        if not self.hosts:
-            return firstAvailable((), tried, ())
-        return firstAvailable(self._candidates(clientKey(client)), tried, self.hosts)
+    def _walk(self, table, key):
+        hosts, entries, size, eligible = self._tableHosts, table.table, table.size, self.eligible
+        start = hashKey(key)
+        seen = set()
+        # The table may be older than the last change: its hosts that are no
+        # longer eligible are skipped, and a walk past them is bounded.
+        for offset in range(READ):
+            host = hosts[entries[(start + offset) % size]]
+            if host not in seen:
+                seen.add(host)
+                if host in eligible:
+                    yield host
+        yield from aroundKey(self.hosts, key)
 
 
 factory = SchedulerFactory(

@@ -3,35 +3,29 @@ C{p2c}: the power of two random choices (Envoy's least_request, HAProxy's
 C{random(2)}): draw two hosts by weight, take the less loaded.
 """
 
-from txlb.schedulers._base import Scheduler, firstAvailable, intWeights
-from txlb.schedulers._registry import SchedulerFactory
-from txlb.schedulers._structures import CumulativeWeights
+from txlb.schedulers._factory import SchedulerFactory
+from txlb.schedulers.random import Random
 
 
 def _load(host):
     return (host.open + 1) / host.effectiveWeight
 
 
-class PowerOfTwo(Scheduler):
+class PowerOfTwo(Random):
     """
-    Two weighted draws; the one with fewer open connections per weight wins.
+    Two weighted draws; the one with fewer open connections per weight
+    wins. The draws are L{Random}'s.
     """
 
-    def rebuild(self):
-        self._weights = CumulativeWeights(intWeights(self.hosts))
-
-    def _draws(self):
+    def candidates(self, client):
         hosts, choose, uniform = self.hosts, self._weights.choose, self.random.random
-        while hosts:
+        while True:
             a = hosts[choose(uniform())]
             b = hosts[choose(uniform())]
             if _load(b) < _load(a) and b.available:
                 a, b = b, a
             yield a
             yield b
-
-    def pick(self, client, tried):
-        return firstAvailable(self._draws(), tried, self.hosts)
 
 
 factory = SchedulerFactory(

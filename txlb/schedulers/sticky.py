@@ -1,17 +1,18 @@
 """
 C{sticky}: a client returns to the host it had, for a while.
 
-The TODO's sticky connections: a table of client IP to host, kept for
-C{expiry} seconds after the client's last connection, at most C{size}
-entries (the least recently seen go first), cleaned up periodically on the
-injected clock. New clients, and clients whose host is no longer available,
-are placed by an inner scheduler (C{leastconns} by default).
+A table of client IP to host, kept for C{expiry} seconds after the
+client's last connection, at most C{size} entries (the least recently seen
+go first), cleaned up periodically on the injected clock. New clients, and
+clients whose host is no longer available, are placed by an inner scheduler
+(C{leastconns} by default), which hears of every change too.
 """
 
 from collections import OrderedDict
 
 from txlb.schedulers._base import Scheduler, clientKey
-from txlb.schedulers._registry import SchedulerFactory
+from txlb.schedulers._factory import SchedulerFactory
+from txlb.schedulers.leastconns import LeastConnections
 
 
 def _positive(convert):
@@ -29,20 +30,41 @@ class Sticky(Scheduler):
     Remembers client IP -> host; see the module docstring.
     """
 
-    def __init__(self, clock=None, random=None, expiry=300.0, size=100_000, inner="leastconns"):
-        from txlb.schedulers._registry import makeScheduler
-
+    def __init__(self, clock=None, random=None, expiry=300.0, size=100_000, inner=None):
+        """
+        @param inner: the L{IScheduler} placing new clients (default: a
+            L{LeastConnections}).
+        """
         Scheduler.__init__(self, clock, random)
         self.expiry = expiry
         self.size = size
-        self.inner = makeScheduler(inner, clock, random)
+        self.inner = inner if inner is not None else LeastConnections(clock, random)
         self._table = OrderedDict()
-        self._members = set()
         self._timer = None
 
-    def rebuild(self):
-        self._members = set(self.hosts)
-        self.inner.setHosts(self.hosts)
+    def setHosts(self, hosts):
+        Scheduler.setHosts(self, hosts)
+        self.inner.setHosts(hosts)
+
+    def hostAdded(self, host):
+        Scheduler.hostAdded(self, host)
+        self.inner.hostAdded(host)
+
+    def hostRemoved(self, host):
+        Scheduler.hostRemoved(self, host)
+        self.inner.hostRemoved(host)
+
+    def hostUp(self, host):
+        Scheduler.hostUp(self, host)
+        self.inner.hostUp(host)
+
+    def hostDown(self, host):
+        Scheduler.hostDown(self, host)
+        self.inner.hostDown(host)
+
+    def weightChanged(self, host):
+        Scheduler.weightChanged(self, host)
+        self.inner.weightChanged(host)
 
     def pick(self, client, tried):
         key = clientKey(client)
@@ -50,7 +72,7 @@ class Sticky(Scheduler):
         entry = self._table.get(key)
         if entry is not None:
             host, expires = entry
-            if expires > now and host in self._members and host.available and host not in tried:
+            if expires > now and host in self.eligible and host.available and host not in tried:
                 self._remember(key, host, now)
                 return host
         host = self.inner.pick(client, tried)
@@ -95,9 +117,22 @@ class Sticky(Scheduler):
         self.inner.connectionClosed(host)
 
 
-factory = SchedulerFactory(
-    name="sticky",
-    description="a client IP returns to its host for expiry seconds; others placed by inner",
-    schedulerClass=Sticky,
-    options={"expiry": _positive(float), "size": _positive(int), "inner": str},
-)
+def stickyFactory(makeScheduler):
+    """
+    The factory of C{sticky}, whose C{inner} option names the scheduler
+    that places new clients.
+
+    @param makeScheduler: makes that scheduler from its spec, a clock and
+        a random source (the registry's C{makeScheduler}; given rather than
+        imported, as the registry lists this module).
+    """
+
+    def build(clock, random, expiry=300.0, size=100_000, inner="leastconns"):
+        return Sticky(clock, random, expiry, size, makeScheduler(inner, clock, random))
+
+    return SchedulerFactory(
+        name="sticky",
+        description="a client IP returns to its host for expiry seconds; others placed by inner",
+        schedulerClass=build,
+        options={"expiry": _positive(float), "size": _positive(int), "inner": str},
+    )

@@ -6,7 +6,7 @@ folder (tacs/plugins) on PYTHONPATH and ``--scheduler lightest`` finds it.
 so far (a toy policy, but a complete plugin).
 """
 
-from txlb.schedulers import Scheduler, SchedulerFactory, firstAvailable
+from txlb.schedulers import Scheduler, SchedulerFactory
 
 
 class Lightest(Scheduler):
@@ -15,9 +15,8 @@ class Lightest(Scheduler):
     pick: fine for an example and a few hosts, not for thousands.
     """
 
-    def pick(self, client, tried):
-        ordered = sorted(self.hosts, key=lambda h: h.bytesIn + h.bytesOut)
-        return firstAvailable(ordered, tried, self.hosts)
+    def candidates(self, client):
+        return sorted(self.hosts, key=lambda h: h.bytesIn + h.bytesOut)
 
 
 lightest = SchedulerFactory(
