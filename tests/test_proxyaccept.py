@@ -81,13 +81,11 @@ class AcceptTests(ProxyHeaderCase):
         The header sent to a C{proxy=} host carries the client the
         accepted header named, not the proxy in front.
         """
-        from twisted.internet.testing import StringTransport as Backend
-
         protocol, _ = self.accept()
         protocol.dataReceived(proxyheader.v1(CLIENT, LISTENER) + b"ping")
         factory = self.reactor.tcpClients[-1][2]
         backend = factory.buildProtocol(None)
-        transport = Backend()
+        transport = StringTransport()
         backend.makeConnection(transport)
         self.assertEqual(
             transport.value(), b"PROXY TCP4 192.0.2.7 10.0.0.1 51000 8080\r\nping"

@@ -15,10 +15,11 @@ from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
 from txlb.maxconn import ConnectionCap
-from txlb.proxyaccept import DEFAULT_HEADER_TIMEOUT
 from txlb.relay import RelayFactory, RelaySettings
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
+#: Seconds a client of a C{haproxy:} listener has to send its PROXY header.
+DEFAULT_HEADER_TIMEOUT = 3.0
 
 
 class ProxyService(MultiService):

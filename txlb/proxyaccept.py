@@ -39,9 +39,6 @@ from txlb._twisted import haproxyParts
     InvalidProxyHeader,
 ) = haproxyParts()
 
-#: Seconds a client has to send its PROXY header, unless the service says.
-DEFAULT_HEADER_TIMEOUT = 3.0
-
 #: Reason words a refused connection is counted under.
 MALFORMED = "proxy-header"
 LATE = "proxy-header-timeout"
@@ -179,11 +176,11 @@ class ProxyHeaderFactory(HAProxyWrappingFactory):
     noisy = False
     log = Logger()
 
-    def __init__(self, wrappedFactory, service, timeout=DEFAULT_HEADER_TIMEOUT):
+    def __init__(self, wrappedFactory, service, timeout):
         HAProxyWrappingFactory.__init__(self, wrappedFactory)
         self.service = service
         self.clock = service.clock
         self.timeout = timeout
 
 
-__all__ = ["ProxyHeaderFactory", "ProxyHeaderProtocol", "DEFAULT_HEADER_TIMEOUT", "MALFORMED", "LATE"]
+__all__ = ["ProxyHeaderFactory", "ProxyHeaderProtocol", "MALFORMED", "LATE"]
