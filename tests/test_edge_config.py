@@ -129,3 +129,32 @@ class ExampleTests(SynchronousTestCase):
         self.assertFalse(proxy.access.empty)
         self.assertIsNotNone(proxy.limits)
         self.assertEqual({h.proxy for h in proxy.pool.hosts.values()}, {"v2"})
+
+
+class AdminConfigTests(SynchronousTestCase):
+    def test_getConfigShowsTheEdgeSettings(self):
+        """
+        The admin's C{getConfig} shows each service's access lists and
+        limits (0: none) and each host's PROXY header version ("": none).
+        """
+        from twisted.internet.testing import MemoryReactorClock
+
+        from txlb.admin._view import config
+        from txlb.builder import Builder
+
+        spec = Balancer(
+            services=[
+                Service(
+                    "web",
+                    groups=[Group("g", hosts=[Host("a", "127.0.0.1:1", proxy="v1"), Host("b", "127.0.0.1:2")])],
+                    deny=["10.0.0.0/8"],
+                    maxClientRate=7,
+                ),
+            ]
+        )
+        web = config(Builder(MemoryReactorClock()).balancer(spec))["web"]
+        self.assertEqual(
+            {k: web[k] for k in ("allow", "deny", "maxClientConns", "maxClientRate", "maxconn")},
+            {"allow": [], "deny": ["10.0.0.0/8"], "maxClientConns": 0, "maxClientRate": 7, "maxconn": 0},
+        )
+        self.assertEqual({n: h["proxy"] for n, h in web["groups"]["g"]["hosts"].items()}, {"a": "v1", "b": ""})

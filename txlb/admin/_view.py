@@ -181,6 +181,11 @@ def config(balancer):
             "enabledGroup": proxy.enabledGroup or "",
             "connectTimeout": proxy.settings.connectTimeout,
             "idleTimeout": proxy.settings.idleTimeout or 0.0,
+            "allow": [str(n) for n in proxy.access.allow],
+            "deny": [str(n) for n in proxy.access.deny],
+            "maxClientConns": number(proxy.limits.maxConns or 0) if proxy.limits is not None else 0,
+            "maxClientRate": number(proxy.limits.maxRate or 0) if proxy.limits is not None else 0,
+            "maxconn": number(proxy.cap.limit or 0),
             "groups": {
                 gname: {
                     "scheduler": pool.schedulerSpec,
@@ -190,6 +195,7 @@ def config(balancer):
                             "weight": number(h.weight),
                             "backup": bool(h.backup),
                             "maxconn": number(h.maxconn) if h.maxconn is not None else 0,
+                            "proxy": h.proxy or "",
                         }
                         for hname, h in pool.hosts.items()
                     },
