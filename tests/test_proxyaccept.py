@@ -4,6 +4,8 @@ C{haproxy:} listener before the relay is connected, on memory transports
 and a fake clock.
 """
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -125,6 +127,26 @@ class RefuseTests(ProxyHeaderCase):
         self.assertTrue(transport.disconnecting)
         self.assertEqual(self.service.refusals, {MALFORMED: 1})
 
+    def test_whatTwistedLetsThrough(self):
+        """
+        Headers Twisted's version 1 parser accepts or raises on (a host
+        that is no address, a port out of range or not a number, bytes
+        that are not text, an IPv4 address in a TCP6 line) are refused as
+        malformed, with no traceback.
+        """
+        for header in [
+            b"PROXY TCP4 junk 10.0.0.1 1 2\r\n",
+            b"PROXY TCP4 192.0.2.7 10.0.0.1 1 99999\r\n",
+            b"PROXY TCP4 192.0.2.7 10.0.0.1 x 2\r\n",
+            b"PROXY TCP4 \xff 10.0.0.1 1 2\r\n",
+            b"PROXY TCP6 192.0.2.7 10.0.0.1 1 2\r\n",
+        ]:
+            protocol, transport = self.accept()
+            protocol.dataReceived(header)
+            self.assertTrue(transport.disconnecting, header)
+        self.assertEqual(self.service.refusals, {MALFORMED: 5})
+        self.assertEqual(self.service.accepted, 0)
+
     def test_tooLong(self):
         """
         A version 1 line longer than the specification's 107 bytes is
@@ -173,3 +195,59 @@ class RefuseTests(ProxyHeaderCase):
         self.assertEqual(self.service.refusals, {"denied": 1})
         self.assertEqual(protocol.wrappedProtocol.termination, terminations.REFUSED)
         self.assertEqual(self.attempts(), 0)
+
+
+class SplitTests(ProxyHeaderCase):
+    @given(st.sampled_from(["v1", "v2"]), st.lists(st.integers(min_value=1, max_value=40), max_size=8), st.binary(max_size=50))
+    def test_anySplit(self, version, cuts, payload):
+        """
+        However the header and what follows are split into reads, the
+        relay gets the real client and exactly the bytes after the header.
+        """
+        self.reactor = MemoryReactorClock()
+        self.service = self.makeService()
+        self.factory = self.service.listeners[0].factory
+        protocol, transport = self.accept()
+        data = proxyheader.encode(version, CLIENT, LISTENER) + payload
+        position = 0
+        for cut in cuts + [len(data)]:
+            chunk = data[position : position + cut]
+            position += len(chunk)
+            if chunk:
+                protocol.dataReceived(chunk)
+        self.assertFalse(transport.disconnecting)
+        client = protocol.wrappedProtocol
+        self.assertEqual(client.transport.getPeer(), CLIENT)
+        self.assertEqual(b"".join(client.pending), payload)
+
+    @given(
+        st.one_of(
+            st.binary(min_size=1, max_size=200),
+            st.lists(
+                st.one_of(
+                    st.sampled_from([b"TCP4", b"TCP6", b"UNKNOWN", b"1.2.3.4", b"::1", b"80", b"-1", b""]),
+                    st.binary(max_size=8),
+                ),
+                max_size=7,
+            ).map(lambda parts: b"PROXY " + b" ".join(parts) + b"\r\n"),
+        )
+    )
+    def test_garbageNeverReachesTheRelay(self, data):
+        """
+        Bytes that are not a valid header are refused or waited on (then
+        refused by the deadline); they never reach the relay, and nothing
+        raises.
+        """
+        self.reactor = MemoryReactorClock()
+        self.service = self.makeService()
+        self.factory = self.service.listeners[0].factory
+        protocol, transport = self.accept()
+        protocol.dataReceived(data)
+        if protocol._ready:
+            # A valid header after all: the relay sees valid addresses.
+            peer = protocol.wrappedProtocol.transport.getPeer()
+            self.assertTrue(peer == PROXY or 0 <= peer.port <= 65535, peer)
+            return
+        self.reactor.advance(2.0)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.service.accepted, 0)

@@ -14,15 +14,21 @@ nothing when it closes a connection. Here:
     in, so that everything in txlb sees the real client's address;
   - a header that has not arrived within the service's
     C{proxyHeaderTimeout} closes the connection;
-  - a missing or malformed header closes the connection at once; both are
-    counted by the service (L{txlb.proxy.ProxyService.noteRefused}) and
-    logged (one line a second at most);
+  - a missing or malformed header closes the connection at once, with
+    what Twisted's version 1 parser lets through checked (addresses that
+    are no IP addresses, ports out of range, bytes that raise instead of
+    being refused); both are counted by the service
+    (L{txlb.proxy.ProxyService.noteRefused}) and logged (one line a second
+    at most);
   - a connection waiting for its header counts toward C{maxconn}.
 
 A connection that closes before sending anything is not counted: that is
 how a proxy's own TCP health checks look.
 """
 
+import ipaddress
+
+from twisted.internet.address import IPv6Address
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
@@ -62,6 +68,23 @@ def _parserFor(data):
     if data.startswith(prefix) and data[12] & 0xF0 == 0x20:
         return V2Parser()
     return False
+
+
+def _valid(address):
+    """
+    False for an address Twisted's version 1 parser let through unchecked:
+    a host that is no IP address of the header's family, or a port out of
+    range.
+    """
+    host = getattr(address, "host", None)
+    if host is None:
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    family = 6 if isinstance(address, IPv6Address) else 4
+    return ip.version == family and 0 <= address.port <= 65535
 
 
 @implementer(IHalfCloseableProtocol)
@@ -112,10 +135,13 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
             self._parser = parser
         try:
             info, remaining = parser.feed(data)
-        except InvalidProxyHeader:
-            self._refuse(MALFORMED, "a malformed PROXY protocol header")
-            return
+        except (InvalidProxyHeader, ValueError):
+            # Twisted's version 1 parser lets int() and decode() errors out.
+            info, remaining = False, None
         if info is None:
+            return
+        if info is False or not (_valid(info.source) and _valid(info.destination)):
+            self._refuse(MALFORMED, "a malformed PROXY protocol header")
             return
         self._proxyInfo = info
         self._parser = None
