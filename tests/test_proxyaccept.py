@@ -93,6 +93,17 @@ class AcceptTests(ProxyHeaderCase):
             transport.value(), b"PROXY TCP4 192.0.2.7 10.0.0.1 51000 8080\r\nping"
         )
 
+    def test_unknownV1(self):
+        """
+        The bare C{PROXY UNKNOWN} line (which Twisted's own parser refuses)
+        is taken: the connection keeps its own address.
+        """
+        protocol, transport = self.accept()
+        protocol.dataReceived(b"PROXY UNKNOWN\r\nhi")
+        self.assertFalse(transport.disconnecting)
+        self.assertEqual(protocol.wrappedProtocol.transport.getPeer(), PROXY)
+        self.assertEqual(protocol.wrappedProtocol.pending, [b"hi"])
+
     def test_halfClose(self):
         """
         The wrapper is half-closeable and passes a client's half-close on

@@ -94,21 +94,22 @@ def haproxyParts():
     """
     Twisted's PROXY protocol reader, as
     C{(HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser,
-    InvalidProxyHeader)}.
+    InvalidProxyHeader, ProxyInfo)}.
 
     Reach-in: the private modules of L{twisted.protocols.haproxy}
-    (C{_wrapper}, C{_v1parser}, C{_v2parser}, C{_exceptions}), which only
+    (C{_wrapper}, C{_v1parser}, C{_v2parser}, C{_exceptions}, C{_info}), which only
     export C{proxyEndpoint}; the same names and behaviour from 22.10 to
     26.10. Missing: ImportError, raised only when a C{haproxy:} listener is
     configured (L{txlb.listener} imports L{txlb.proxyaccept} then), which
     the listener turns into a sentence.
     """
     from twisted.protocols.haproxy._exceptions import InvalidProxyHeader
+    from twisted.protocols.haproxy._info import ProxyInfo
     from twisted.protocols.haproxy._v1parser import V1Parser
     from twisted.protocols.haproxy._v2parser import V2Parser
     from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWrappingFactory
 
-    return HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser, InvalidProxyHeader
+    return HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser, InvalidProxyHeader, ProxyInfo
 
 
 def pauseAccepting(port):

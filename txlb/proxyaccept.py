@@ -8,7 +8,8 @@ header) because that wrapper does not fit a load balancer as it is: it
 connects the wrapped protocol at once, before the header has arrived, so
 the relay would pick a backend for the proxy's address; it waits for a
 header forever; it refuses a header split over two reads; and it says
-nothing when it closes a connection. Here:
+nothing when it closes a connection; its version 1 parser also refuses
+the bare C{PROXY UNKNOWN} line and lets malformed addresses through. Here:
 
   - the relay (the wrapped protocol) is connected only once the header is
     in, so that everything in txlb sees the real client's address;
@@ -43,6 +44,7 @@ from txlb._twisted import haproxyParts
     V1Parser,
     V2Parser,
     InvalidProxyHeader,
+    ProxyInfo,
 ) = haproxyParts()
 
 #: Reason words a refused connection is counted under.
@@ -50,6 +52,20 @@ MALFORMED = "proxy-header"
 LATE = "proxy-header-timeout"
 
 _V1_START = V1Parser.PROXYSTR + b" "
+
+
+class _V1Parser(V1Parser):
+    """
+    Twisted's version 1 parser, taking the bare C{PROXY UNKNOWN} line too
+    (what HAProxy sends for a client without an address, which the
+    specification says a receiver must accept and Twisted refuses).
+    """
+
+    @classmethod
+    def parse(cls, line):
+        if line == b"PROXY UNKNOWN" or line.startswith(b"PROXY UNKNOWN "):
+            return ProxyInfo(line, None, None)
+        return V1Parser.parse(line)
 
 
 def _parserFor(data):
@@ -60,7 +76,7 @@ def _parserFor(data):
     if data[:1] == _V1_START[:1]:
         if len(data) < len(_V1_START):
             return None if _V1_START.startswith(data) else False
-        return V1Parser() if data.startswith(_V1_START) else False
+        return _V1Parser() if data.startswith(_V1_START) else False
     prefix = V2Parser.PREFIX
     if len(data) < 16:
         # Twisted's version 2 parser wants the fixed 16 bytes at once.

@@ -9,9 +9,9 @@ anything else (a UNIX socket's address, None) makes the header say
 C{UNKNOWN}, and the backend then uses the connection's own addresses.
 
 A version 1 C{UNKNOWN} header is the bare line C{PROXY UNKNOWN\\r\\n} that
-HAProxy sends. Twisted's version 1 parser refuses that line (it expects the
-address fields even then), so a txlb C{haproxy:} listener behind a UNIX
-listener should be sent version 2.
+HAProxy sends. Twisted's own version 1 parser refuses that line (it expects
+the address fields even then); txlb's C{haproxy:} listeners take it
+(L{txlb.proxyaccept}).
 """
 
 import ipaddress
