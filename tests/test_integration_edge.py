@@ -284,21 +284,28 @@ class LimitTests(SynchronousTestCase):
 
     def test_maxconnHoldsInTheBacklog(self):
         """
-        --maxconn 1: while one client is connected, the next waits in the
-        kernel's backlog (accepted by the kernel, unanswered by txlb) and is
-        served as soon as the first ends.
+        --maxconn 2: of a burst of six clients, two are served and four
+        wait in the kernel's backlog (connected by the kernel, unanswered
+        by txlb); each is served as soon as a connection ends.
         """
         backend = startBackend(self, echo)
-        process, address = startTwistd(self, ["txlb", *LISTEN, "--backend", backend.address, "--maxconn", "1"])
-        first = connect(address)
-        self.addCleanup(first.close)
-        self.assertEqual(exchange(first), b"ping")
-        second = connect(address, timeout=0.5)
-        self.addCleanup(second.close)
-        second.sendall(b"waiting")
-        self.assertRaises(socket.timeout, second.recv, 100)
-        self.assertEqual(backend.connections, 1)
-        first.close()
-        second.settimeout(10)
-        self.assertEqual(second.recv(100), b"waiting")
+        process, address = startTwistd(self, ["txlb", *LISTEN, "--backend", backend.address, "--maxconn", "2"])
+        socks = [connect(address, timeout=0.5) for _ in range(6)]
+        for sock in socks:
+            self.addCleanup(sock.close)
+            sock.sendall(b"waiting")
+        answered, waiting = [], []
+        for sock in socks:
+            try:
+                self.assertEqual(sock.recv(100), b"waiting")
+                answered.append(sock)
+            except socket.timeout:
+                waiting.append(sock)
+        self.assertEqual((len(answered), len(waiting)), (2, 4))
         self.assertEqual(backend.connections, 2)
+        for sock in waiting:
+            answered.pop().close()
+            sock.settimeout(10)
+            self.assertEqual(sock.recv(100), b"waiting")
+            answered.append(sock)
+        self.assertEqual(backend.connections, 6)

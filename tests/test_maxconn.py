@@ -97,6 +97,53 @@ class CapTests(SynchronousTestCase):
         self.assertFalse(port.reading)
 
 
+class BatchPort(FakePort):
+    """
+    A listening port with Twisted's accept batch: C{doRead} records how
+    many connections it would accept at most.
+    """
+
+    def __init__(self):
+        FakePort.__init__(self)
+        self.numberAccepts = 100
+        self.batches = []
+
+    def doRead(self):
+        self.batches.append(self.numberAccepts)
+
+
+class BatchTests(SynchronousTestCase):
+    def test_batchWithinRoom(self):
+        """
+        One accept batch takes no more connections than the caps have
+        room for, and none at the cap; without a limit nothing changes.
+        """
+        service = ConnectionCap("service web", Clock(), 5)
+        process = ConnectionCap("the process", Clock(), 4)
+        listener = Listener("web", "tcp:0", None, MemoryReactorClock())
+        service.addListener(listener)
+        process.addListener(listener)
+        port = BatchPort()
+        listener._bound(port)
+        process.opened()
+        port.doRead()
+        self.assertEqual(port.batches, [3])
+        for _ in range(3):
+            process.opened()
+        port.doRead()
+        self.assertEqual(port.batches, [3])
+
+    def test_noLimitNoWrapper(self):
+        """
+        A listener with no limit leaves the port's accept loop alone.
+        """
+        listener = Listener("web", "tcp:0", None, MemoryReactorClock())
+        ConnectionCap("service web", Clock()).addListener(listener)
+        port = BatchPort()
+        listener._bound(port)
+        self.assertNotIn("doRead", vars(port))
+
+
 class BuiltTests(SynchronousTestCase):
     def test_serviceAndProcessCaps(self):
         """

@@ -6,7 +6,7 @@ from twisted.application.service import Service
 from twisted.logger import Logger, formatEvent
 
 from txlb._ratelimit import RateLimiter, sinceLast
-from txlb._twisted import observeAcceptErrors, pauseAccepting, resumeAccepting, setBacklog
+from txlb._twisted import limitAccepts, observeAcceptErrors, pauseAccepting, resumeAccepting, setBacklog
 from txlb.address import formatAddress, listenEndpoint
 from txlb.errors import ConfigError
 
@@ -74,6 +74,8 @@ class Listener(Service):
         protocol header (the description starts with C{haproxy:}).
     @ivar holders: the L{txlb.maxconn.ConnectionCap}s holding this
         listener: while there is one, it accepts nothing.
+    @ivar caps: every L{txlb.maxconn.ConnectionCap} this listener's
+        connections count against.
     """
 
     log = Logger()
@@ -114,6 +116,23 @@ class Listener(Service):
         self.failure = None
         self._listening = None
         self.holders = set()
+        self.caps = []
+
+    def countedBy(self, cap):
+        """
+        The connections this listener accepts count against C{cap} (a
+        L{txlb.maxconn.ConnectionCap}): no accept batch takes more than
+        its room.
+        """
+        self.caps.append(cap)
+
+    def headroom(self):
+        """
+        How many more connections the caps of this listener allow now, or
+        None without a limit.
+        """
+        rooms = [room for room in (cap.room() for cap in self.caps) if room is not None]
+        return min(rooms) if rooms else None
 
     def hold(self, holder):
         """
@@ -164,6 +183,8 @@ class Listener(Service):
         observeAcceptErrors(port, _AcceptErrors(self, self.reactor))
         if self.holders:
             pauseAccepting(port)
+        if any(cap.limit is not None for cap in self.caps):
+            limitAccepts(port, self.headroom)
         # Said once the reactor runs, so that the line means "serving".
         self.reactor.callWhenRunning(self._announce)
 

@@ -17,7 +17,9 @@ class ConnectionCap:
 
     A listener may be held by several caps at once (its service's and the
     process's): it accepts again only when every cap has let it go (see
-    L{txlb.listener.Listener.hold}).
+    L{txlb.listener.Listener.hold}). A listener also takes no more
+    connections in one accept batch than the caps have room for (see
+    L{txlb._twisted.limitAccepts}), so a burst does not overshoot.
 
     @ivar name: what the cap is for, in log lines (C{service web}, C{the
         process}).
@@ -46,8 +48,17 @@ class ConnectionCap:
         Hold C{listener} too while at the cap (at once if at it now).
         """
         self._listeners.append(listener)
+        listener.countedBy(self)
         if self.holding:
             listener.hold(self)
+
+    def room(self):
+        """
+        How many more connections fit now (None: no limit).
+        """
+        if self.limit is None:
+            return None
+        return self.limit - self.open
 
     def opened(self):
         """
