@@ -161,9 +161,12 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
             return
         self._proxyInfo = info
         self._parser = None
-        self._headerDone()
         self._ready = True
+        # The relay counts the connection from now on; it is counted as
+        # waiting for its header until just after, so that a listener at
+        # its maxconn does not resume for an instant in between.
         self.wrappedProtocol.makeConnection(self)
+        self._headerDone()
         if remaining:
             self.wrappedProtocol.dataReceived(remaining)
 
