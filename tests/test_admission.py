@@ -6,13 +6,17 @@ memory transports.
 
 from twisted.internet.address import IPv4Address, UNIXAddress
 from twisted.internet.error import ConnectionDone
-from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.trial.unittest import SynchronousTestCase
 from twisted.python.failure import Failure
 
 from tests.test_relay import HalfCloseTransport, RelayCase
-from txlb import terminations
+from txlb import proxyheader, terminations
+from txlb.address import backendConnector
+from txlb.backend import Backend
 from txlb.builder import Builder
 from txlb.config import Group, Host, Service
+from txlb.health import makeCheck
 
 DONE = Failure(ConnectionDone())
 
@@ -141,3 +145,19 @@ class SendHeaderTests(RelayCase):
         client.dataReceived(b"x")
         _, backend = self.connectBackend()
         self.assertEqual(backend.value(), b"x")
+
+
+class HealthCheckHeaderTests(SynchronousTestCase):
+    def test_checksSendTheHeaderFirst(self):
+        """
+        A check of a host that expects a PROXY header sends a LOCAL header
+        before its own bytes; other hosts get none.
+        """
+        for proxy, first in [("v2", proxyheader.local("v2")), ("v1", b"PROXY UNKNOWN\r\n"), (None, b"")]:
+            reactor = MemoryReactorClock()
+            check = makeCheck("http:/health", reactor)
+            host = Backend("a", "127.0.0.1:8081", backendConnector("127.0.0.1:8081", reactor), proxy=proxy)
+            check.check(host, 1.0)
+            transport = StringTransport()
+            reactor.tcpClients[-1][2].buildProtocol(None).makeConnection(transport)
+            self.assertTrue(transport.value().startswith(first + b"GET /health HTTP/1.0\r\n"), transport.value())

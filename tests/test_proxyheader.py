@@ -131,6 +131,18 @@ class ExactBytesTests(SynchronousTestCase):
             b"\xc0\x00\x02\x07\x0a\x00\x00\x01\xc7\x38\x1f\x90",
         )
 
+    def test_local(self):
+        """
+        A health check's header says the connection is txlb's own: v2's
+        LOCAL command (read by Twisted as no addresses), v1's UNKNOWN line.
+        """
+        header = proxyheader.local("v2")
+        self.assertEqual(header, b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00")
+        info, _ = parse("v2", header)
+        self.assertEqual((info.source, info.destination), (None, None))
+        self.assertEqual(proxyheader.local("v1"), b"PROXY UNKNOWN\r\n")
+        self.assertRaises(ValueError, proxyheader.local, "v9")
+
     def test_unknownVersion(self):
         """
         Any version other than v1 and v2 is refused.

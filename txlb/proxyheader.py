@@ -22,6 +22,7 @@ VERSIONS = ("v1", "v2")
 
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 _V2_PROXY = 0x21  # version 2, command PROXY
+_V2_LOCAL = 0x20  # version 2, command LOCAL
 _V2_UNSPEC = 0x00
 _V2_TCP4 = 0x11
 _V2_TCP6 = 0x21
@@ -100,6 +101,22 @@ def v2(source, destination):
     )
     kind = _V2_TCP4 if family == 4 else _V2_TCP6
     return V2_SIGNATURE + struct.pack("!BBH", _V2_PROXY, kind, len(body)) + body
+
+
+def local(version):
+    """
+    The header of C{version} for a connection txlb makes on its own (a
+    health check), not on a client's behalf: version 2's C{LOCAL} command,
+    version 1's C{UNKNOWN} line. The host then uses the connection's own
+    addresses.
+
+    @raise ValueError: for an unknown version.
+    """
+    if version == "v1":
+        return b"PROXY UNKNOWN\r\n"
+    if version == "v2":
+        return V2_SIGNATURE + struct.pack("!BBH", _V2_LOCAL, _V2_UNSPEC, 0)
+    raise ValueError(f"PROXY protocol version must be v1 or v2, not {version!r}")
 
 
 _ENCODERS = {"v1": v1, "v2": v2}
