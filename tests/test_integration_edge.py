@@ -59,6 +59,42 @@ def reportProxyHeader(sock, server):
     echo(sock, server)
 
 
+def proxyHTTP(sock, server):
+    """
+    A backend that wants a PROXY header (any, LOCAL included) before an
+    HTTP request, as nginx's C{listen ... proxy_protocol} does: without
+    one it closes; with one it answers 200.
+    """
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+        try:
+            if data.startswith(b"PROXY"):
+                if b"\r\n" not in data:
+                    continue
+                header, _, rest = data.partition(b"\r\n")
+                if header != b"PROXY UNKNOWN":
+                    V1Parser.parse(header)
+            elif len(data) >= 16:
+                info, rest = V2Parser().feed(data)
+                if info is None:
+                    continue
+            else:
+                continue
+        except Exception:
+            return
+        break
+    while b"\r\n\r\n" not in rest:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        rest += chunk
+    sock.sendall(b"HTTP/1.0 200 OK\r\n\r\nok")
+
+
 def connect(address, source=None, timeout=10.0):
     return socket.create_connection(
         address, timeout=timeout, source_address=(source, 0) if source else None
@@ -146,6 +182,29 @@ class ProxyProtocolTests(SynchronousTestCase):
             sock.shutdown(socket.SHUT_WR)
             answer = readAll(sock)
         self.assertEqual(answer, b"127.0.0.2 %d 127.0.0.1 %d|data" % (port, address[1]))
+
+    def test_checksSendTheHeader(self):
+        """
+        An http check of hosts that want a PROXY header passes: the check
+        sends one first (v1 UNKNOWN, v2 LOCAL).
+        """
+        v1 = startBackend(self, proxyHTTP, "v1")
+        v2 = startBackend(self, proxyHTTP, "v2")
+        process, address = startTwistd(
+            self,
+            [
+                "txlb", *LISTEN, *ADMIN, "--backend", f"{v1.address},proxy=v1",
+                "--backend", f"{v2.address},proxy=v2",
+                "--check", "http:/health", "--check-interval", "0.2", "--rise", "1", "--fall", "1",
+            ],
+        )
+        rpc = xmlrpc.client.ServerProxy(adminURL(process))
+
+        def passing():
+            hosts = rpc.getStatus()["default"]["groups"]["default"]["hosts"].values()
+            return all(h["state"] == "up" and h["check"]["passes"] >= 2 for h in hosts)
+
+        waitUntil(passing)
 
     def test_malformedAndLateRefused(self):
         """
