@@ -158,3 +158,26 @@ class AdminConfigTests(SynchronousTestCase):
             {"allow": [], "deny": ["10.0.0.0/8"], "maxClientConns": 0, "maxClientRate": 7, "maxconn": 0},
         )
         self.assertEqual({n: h["proxy"] for n, h in web["groups"]["g"]["hosts"].items()}, {"a": "v1", "b": ""})
+
+
+class CheckCommandTests(SynchronousTestCase):
+    def test_checkShowsTheEdgeSettings(self):
+        """
+        C{txlb check} shows a service's access lists and limits and each
+        host's PROXY header version.
+        """
+        import contextlib
+        import io
+
+        from txlb.cli import main
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(main(["check", os.path.join(ROOT, "tacs", "edge.tac")]), 0)
+        text = out.getvalue()
+        self.assertIn(
+            "  allow 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8; deny 10.66.0.0/16; "
+            "max-client-conns 20; max-client-rate 50/s; maxconn 10000\n",
+            text,
+        )
+        self.assertIn("host app1: 127.0.0.1:8081 weight=1,proxy=v2", text)

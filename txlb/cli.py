@@ -34,6 +34,9 @@ def checkConfig(argv):
         for proxy in balancer.proxies.values():
             listen = ", ".join(l.description for l in proxy.listeners) or "(nothing)"
             print(f"service {proxy.name}: listens on {listen}")
+            edge = _edgeSummary(proxy)
+            if edge:
+                print(f"  {edge}")
             for pool in proxy.pools.values():
                 mark = " (enabled)" if pool.name == proxy.enabledGroup else ""
                 print(f"  group {pool.name}{mark}: scheduler {pool.schedulerSpec}")
@@ -43,9 +46,30 @@ def checkConfig(argv):
                         flags += ",backup"
                     if host.maxconn is not None:
                         flags += f",maxconn={host.maxconn}"
+                    if host.proxy is not None:
+                        flags += f",proxy={host.proxy}"
                     print(f"    host {host.name}: {host.address} {flags}")
     print(f"{args.tac}: OK")
     return 0
+
+
+def _edgeSummary(proxy):
+    """
+    A service's access lists and limits in one line, or "" without any.
+    """
+    parts = []
+    if proxy.access.allow:
+        parts.append("allow " + " ".join(str(n) for n in proxy.access.allow))
+    if proxy.access.deny:
+        parts.append("deny " + " ".join(str(n) for n in proxy.access.deny))
+    limits = proxy.limits
+    if limits is not None and limits.maxConns is not None:
+        parts.append(f"max-client-conns {limits.maxConns}")
+    if limits is not None and limits.maxRate is not None:
+        parts.append(f"max-client-rate {limits.maxRate}/s")
+    if proxy.cap.limit is not None:
+        parts.append(f"maxconn {proxy.cap.limit}")
+    return "; ".join(parts)
 
 
 def _walk(service):
