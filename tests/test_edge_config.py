@@ -181,3 +181,15 @@ class CheckCommandTests(SynchronousTestCase):
             text,
         )
         self.assertIn("host app1: 127.0.0.1:8081 weight=1,proxy=v2", text)
+
+
+class DemoTests(SynchronousTestCase):
+    def test_demoTakesTheFlags(self):
+        """
+        --demo honours --deny and the limits like a quick-start service.
+        """
+        options = Options()
+        options.parseOptions(["--demo", "--listen", "tcp:0", "--deny", "10.0.0.0/8", "--maxconn", "9"])
+        proxy = options.service.proxies["default"]
+        self.assertFalse(proxy.access.permits("10.1.1.1"))
+        self.assertEqual(proxy.cap.limit, 9)

@@ -244,7 +244,9 @@ class Options(usage.Options):
         if self["demo"]:
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
-            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            return demo(
+                builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self), **edgeOptions(self)
+            )
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
