@@ -324,7 +324,7 @@ def main(argv=None):
     scaled = results.get((f"txlb-w{args.workers}", "newconn"))
     if scaled and results.get(("txlb", "newconn")):
         ratio = statistics.median(scaled) / statistics.median(results["txlb", "newconn"])
-        notes.insert(0, f"Scaling: txlb --workers {args.workers} makes {ratio:.2f}x the new connections/s of one "
+        notes.insert(0, f"Scaling: twistd txlb --workers {args.workers} makes {ratio:.2f}x the new connections/s of one "
                         f"worker (the workers run on all {os.cpu_count()} cores, sharing one with wrk).")
     table = render(targets, results, args)
     print()

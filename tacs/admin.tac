@@ -2,7 +2,7 @@
 # status page at http://127.0.0.1:8001/ and Prometheus metrics at /metrics.
 #
 # Run it with:   twistd -ny tacs/admin.tac
-# then:          txlbctl --url http://127.0.0.1:8001/RPC2 status
+# then:          txlbctl status      (127.0.0.1:8001 is txlbctl's default)
 #
 # To open the admin to other machines, give it a users file:
 #     txlb passwd /etc/txlb/users alice --role admin

@@ -191,14 +191,15 @@ class UserTests(SynchronousTestCase):
 
     def test_fileErrors(self):
         """
-        A malformed users file is one sentence with the line.
+        Read strictly (as txlb passwd does), a malformed users file is one
+        sentence with the line; a missing one is one sentence too.
         """
         from txlb.errors import ConfigError
 
         path = temporaryFile(self, "alice:admin:plaintext\n", suffix=".users")
-        e = self.assertRaises(ConfigError, UserFile, path)
+        e = self.assertRaises(ConfigError, UserFile(path).load)
         self.assertIn(f"{path}, line 1: expected name:role:scrypt", str(e))
-        e = self.assertRaises(ConfigError, UserFile, "/nonexistent/users")
+        e = self.assertRaises(ConfigError, UserFile("/nonexistent/users").load)
         self.assertIn("cannot read the admin users file", str(e))
 
     def test_saveIsPrivate(self):
@@ -228,3 +229,30 @@ class LoopbackTests(SynchronousTestCase):
             ("tcp:8081:interface=192.0.2.1", False),
         ]:
             self.assertEqual(isLocal(listenEndpoint(description, reactor)), local, description)
+
+
+class HangupTests(SynchronousTestCase):
+    def test_sighupWhileRunning(self):
+        """
+        An admin with users hears SIGHUP (re-reading its users file) while
+        it runs, and gives the signal back when it stops.
+        """
+        import signal
+
+        from txlb.admin import AdminService
+
+        path = temporaryFile(self, "", suffix=".users")
+        os.chmod(path, 0o600)
+        UserFile(path).save({"bob": ("admin", hashPassword("pw"))})
+        reactor = MemoryReactorClock()
+        reactor.callFromThread = lambda f, *args: f(*args)
+        before = signal.getsignal(signal.SIGHUP)
+        admin = AdminService(build(Balancer(services=[Service("web", groups=[Group("g")])]), reactor=reactor),
+                             ["tcp:0:interface=127.0.0.1"], Builder(reactor), users=path)
+        admin.startService()
+        self.assertIsNot(signal.getsignal(signal.SIGHUP), before)
+        UserFile(path).save({})
+        signal.getsignal(signal.SIGHUP)(signal.SIGHUP, None)
+        self.assertEqual(admin.userFile.users(), {})
+        admin.stopService()
+        self.assertEqual(signal.getsignal(signal.SIGHUP), before)

@@ -253,3 +253,75 @@ class DrainTimeoutTests(SynchronousTestCase):
         path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tacs", "graceful.tac")
         top = list(loadTac(path))[0]
         self.assertEqual(top.proxies["web"].drainTimeout, 30.0)
+
+
+class BackendNameTests(SynchronousTestCase):
+    """
+    C{--backend} values with a name (L{txlb.config.parseBackend}).
+    """
+
+    def test_named(self):
+        """
+        NAME=ADDR and ADDR,name=NAME name the host; without a name it is
+        named after its address; endpoint strings with '=' stay addresses.
+        """
+        from txlb.config import parseBackend
+
+        self.assertEqual(parseBackend("app1=127.0.0.1:8081").name, "app1")
+        self.assertEqual(parseBackend("app1=127.0.0.1:8081").address, "127.0.0.1:8081")
+        self.assertEqual(parseBackend("127.0.0.1:8081,name=app2,weight=2").name, "app2")
+        self.assertEqual(parseBackend("127.0.0.1:8081").name, "127.0.0.1:8081")
+        unix = parseBackend("unix:path=/run/app.sock")
+        self.assertEqual((unix.name, unix.address), ("unix:path=/run/app.sock", "unix:path=/run/app.sock"))
+        self.assertEqual(parseBackend("web=unix:path=/run/app.sock").address, "unix:path=/run/app.sock")
+        self.assertEqual(parseBackend("[::1]:80,name=v6").name, "v6")
+
+    def test_mistakes(self):
+        """
+        An empty name or address, or two different names, are one sentence.
+        """
+        from txlb.config import parseBackend
+        from txlb.errors import ConfigError
+
+        for text, message in [
+            ("=127.0.0.1:1", "write NAME=ADDRESS"),
+            ("app=", "write NAME=ADDRESS"),
+            ("a=127.0.0.1:1,name=b", "names the host twice"),
+            ("127.0.0.1:1,nmae=b", "unknown option 'nmae=b'"),
+        ]:
+            e = self.assertRaises(ConfigError, parseBackend, text)
+            self.assertIn(message, str(e))
+
+
+class SignatureMistakeTests(SynchronousTestCase):
+    """
+    Value objects turn a wrong keyword or argument count into a
+    L{ConfigError} (one sentence, also under C{twistd -y}).
+    """
+
+    def test_unknownKeyword(self):
+        """
+        A misspelt keyword is a ConfigError naming the object and keyword.
+        """
+        from txlb.config import Group, Host
+        from txlb.errors import ConfigError
+
+        e = self.assertRaises(ConfigError, Host, "a", "127.0.0.1:1", wieght=2)
+        self.assertEqual(str(e), "Host() got an unexpected keyword argument 'wieght'")
+        e = self.assertRaises(ConfigError, Group)
+        self.assertIn("Group() missing 1 required positional argument", str(e))
+
+    def test_caughtInside(self):
+        """
+        Outside twistd -y a ConfigError is an ordinary exception that code
+        may catch.
+        """
+        from txlb.config import Host
+        from txlb.errors import ConfigError
+
+        try:
+            Host("a", "127.0.0.1:1", weight=-1)
+        except ConfigError as e:
+            self.assertIn("weight", str(e))
+        else:
+            self.fail("no ConfigError")

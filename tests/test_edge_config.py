@@ -175,12 +175,13 @@ class CheckCommandTests(SynchronousTestCase):
         with contextlib.redirect_stdout(out):
             self.assertEqual(main(["check", os.path.join(ROOT, "tacs", "edge.tac")]), 0)
         text = out.getvalue()
+        self.assertIn("balancer: maxconn=20000\n", text)
         self.assertIn(
-            "  allow 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8; deny 10.66.0.0/16; "
-            "max-client-conns 20; max-client-rate 50/s; maxconn 10000\n",
+            " allow=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8 deny=10.66.0.0/16 "
+            "maxClientConns=20 maxClientRate=50 maxconn=10000 proxyHeaderTimeout=3\n",
             text,
         )
-        self.assertIn("host app1: 127.0.0.1:8081 weight=1,proxy=v2", text)
+        self.assertIn("host app1: address=127.0.0.1:8081 weight=1 backup=no maxconn=none proxy=v2", text)
 
 
 class DemoTests(SynchronousTestCase):

@@ -12,6 +12,7 @@ from tests.test_health_checker import makePool
 from txlb.backend import Backend
 from txlb.errors import ConfigError
 from txlb.health import Beat, HeartbeatListener, HeartbeatSender, decode, encode, parseUDPEndpoint
+from txlb.health._wire import ReplayMemory
 
 KEY = b"0123456789abcdef"
 SOURCE = ("127.0.0.1", 40000)
@@ -57,14 +58,15 @@ class ListenerTests(SynchronousTestCase):
     def listen(self, **kwargs):
         listener = HeartbeatListener(
             self.pool, self.reactor, "udp:9999:interface=127.0.0.1", KEY, makeHost,
-            deadAfter=3.0, leaveAfter=10.0, **kwargs,
+            deadAfter=3.0, leaveAfter=10.0, **{"replay": ReplayMemory(), **kwargs},
         )
         listener.startService()
         self.addCleanup(listener.stopService)
         return listener
 
-    def send(self, name="a", state="up", weight=1, address="127.0.0.1:8081", key=KEY, **changes):
-        beat = Beat(name, address, weight, 0.2, state, self.reactor.seconds(), next(self.nonces))
+    def send(self, name="a", state="up", weight=1, address="127.0.0.1:8081", key=KEY, to="127.0.0.1:9999",
+             **changes):
+        beat = Beat(name, address, weight, 0.2, state, self.reactor.seconds(), next(self.nonces), to)
         datagram = encode(beat, key)
         self.listener.received(datagram, SOURCE)
         return datagram
@@ -147,7 +149,7 @@ class ListenerTests(SynchronousTestCase):
         self.listener.received(b"x" * 5000, SOURCE)
         self.send(key=b"wrong key 0123456")
         self.listener.received(datagram, SOURCE)
-        stale = Beat("a", "x", 1, 0.0, "drain", self.reactor.seconds() - 60, "9" * 20)
+        stale = Beat("a", "x", 1, 0.0, "drain", self.reactor.seconds() - 60, "9" * 20, "127.0.0.1:9999")
         self.listener.received(encode(stale, KEY), SOURCE)
         self.send(name="stranger")
         self.assertEqual(
@@ -156,6 +158,86 @@ class ListenerTests(SynchronousTestCase):
         )
         self.assertEqual(list(self.pool.hosts), ["a"])
         self.assertEqual(list(self.pool.hosts["a"].history), history)
+
+    def test_destinationSigned(self):
+        """
+        A beat signed for another address (another port, another interface,
+        or none at all) is dropped as misdirected, even correctly signed;
+        one signed for the listener's address is accepted.
+        """
+        for to in ["127.0.0.1:9998", "127.0.0.2:9999", "", "[::1]:9999"]:
+            self.send(to=to, state="drain")
+        self.assertEqual(dict(self.listener.dropped), {"misdirected": 4})
+        self.assertEqual(self.pool.hosts["a"].state, "up")
+        self.send(state="drain")
+        self.assertEqual(self.pool.hosts["a"].state, "draining")
+
+    def test_misdirectedBeforeSignature(self):
+        """
+        Junk with the right form but not naming the listener's address is
+        dropped before any HMAC is computed (it is misdirected, not
+        unsigned), so a flood of it costs little.
+        """
+        junk = b"TXLB-HB2 " + b"0" * 64 + b' {"to":"10.9.9.9:1"}'
+        self.listener.received(junk, SOURCE)
+        self.listener.received(junk.replace(b"10.9.9.9:1", b"127.0.0.1:9999"), SOURCE)
+        self.assertEqual(dict(self.listener.dropped), {"misdirected": 1, "unsigned": 1})
+
+    def test_oldAgentRefused(self):
+        """
+        A datagram of the older format (TXLB-HB1, destination not signed) is
+        dropped with a sentence saying to upgrade the agent.
+        """
+        from txlb.health._wire import BadDatagram, decode as decodeBeat
+
+        old = b"TXLB-HB1 " + b"0" * 64 + b" {}"
+        e = self.assertRaises(BadDatagram, decodeBeat, old, KEY)
+        self.assertIn("upgrade txlb on the backend", str(e))
+
+    def test_replayAcrossListeners(self):
+        """
+        Listeners sharing a key share their replay memory: a beat accepted
+        by one is refused by the other, even when the second allows older
+        beats (the memory keeps nonces for the longest maxAge).
+        """
+        memory = ReplayMemory()
+        other = makePool(self.reactor, ["a"])
+        first = HeartbeatListener(self.pool, self.reactor, "udp:9999", KEY, makeHost, replay=memory, maxAge=5)
+        second = HeartbeatListener(other, self.reactor, "udp:9998", KEY, makeHost, replay=memory, maxAge=30)
+        for listener in (first, second):
+            listener.startService()
+            self.addCleanup(listener.stopService)
+        # The destination check aside (it has its own test), only the memory stops it.
+        first._bound = second._bound = None
+        beat = encode(Beat("a", "127.0.0.1:8081", 1, 0.0, "drain", self.reactor.seconds(), "7" * 24,
+                           "127.0.0.1:9999"), KEY)
+        first.received(beat, SOURCE)
+        self.reactor.advance(8)
+        second.received(beat, SOURCE)
+        self.assertEqual(dict(first.dropped), {})
+        self.assertEqual(dict(second.dropped), {"replayed": 1})
+
+    def test_wildcardListener(self):
+        """
+        On a wildcard interface, a beat signed for any of this machine's
+        addresses with the bound port (the port the system chose for port
+        0) is accepted; one for another machine's address is not.
+        """
+        self.reactor.port = None
+        listener = HeartbeatListener(
+            self.pool, self.reactor, "udp:0", KEY, makeHost, replay=ReplayMemory(),
+            isLocal=lambda host: host in ("127.0.0.1", "10.1.2.3"),
+        )
+        listener.startService()
+        self.addCleanup(listener.stopService)
+        self.reactor.port.port = 4321
+        listener._bound = (listener._bound[0], 4321)
+        self.listener = listener
+        self.send(to="192.0.2.1:4321")
+        self.send(to="10.1.2.3:4322")
+        self.assertEqual(dict(listener.dropped), {"misdirected": 2})
+        self.send(to="10.1.2.3:4321", state="drain")
+        self.assertEqual(self.pool.hosts["a"].state, "draining")
 
     def test_register(self):
         """

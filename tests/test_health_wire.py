@@ -152,3 +152,21 @@ class ReadKeyTests(SynchronousTestCase):
             ValueError, "cannot read the heartbeat key file", readKey, missingFile()
         )
         self.assertRaisesRegex(ValueError, "at least 16 bytes", readKey, keyFile(self, "abc"))
+
+    def test_permissions(self):
+        """
+        A key file every user may read is read with a warning (as ssh
+        warns); one every user may write is refused with one sentence.
+        """
+        path = keyFile(self)
+        os.chmod(path, 0o600)
+        warnings = []
+        readKey(path, warnings.append)
+        self.assertEqual(warnings, [])
+        os.chmod(path, 0o644)
+        readKey(path, warnings.append)
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("heartbeat key file", warnings[0])
+        self.assertIn("readable by every user", warnings[0])
+        os.chmod(path, 0o646)
+        self.assertRaisesRegex(ValueError, "writable by every user", readKey, path)

@@ -257,7 +257,7 @@ class TLSTests(SynchronousTestCase):
         keyPath, certPath = selfSigned(self)
         directory = os.path.dirname(keyPath)
         users = os.path.join(directory, "users")
-        addUser(self, users, "root", "pw", "admin")
+        addUser(self, users, "root", "pw-long-enough", "admin")
         a = startBackend(self, name, "A")
         process, _ = startTwistd(self, [
             "txlb", *LISTEN, "--backend", a.address, "--admin-users", users,
@@ -269,7 +269,7 @@ class TLSTests(SynchronousTestCase):
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        secure = xmlrpc.client.ServerProxy(f"https://root:pw@{kinds['ssl']}/RPC2", context=context)
-        plain = xmlrpc.client.ServerProxy(f"http://root:pw@{kinds['tcp']}/RPC2")
+        secure = xmlrpc.client.ServerProxy(f"https://root:pw-long-enough@{kinds['ssl']}/RPC2", context=context)
+        plain = xmlrpc.client.ServerProxy(f"http://root:pw-long-enough@{kinds['tcp']}/RPC2")
         self.assertEqual(secure.listServices(), ["default"])
         self.assertEqual(plain.listServices(), ["default"])

@@ -319,7 +319,7 @@ class LimitTests(SynchronousTestCase):
         _, metrics = fetch(adminURL(process, "/metrics"))
         self.assertIn('txlb_service_refusals_total{reason="max-client-conns",service="default"} 1.0', metrics)
         _, page = fetch(adminURL(process, "/"))
-        self.assertIn("1 refused (max-client-conns 1)", page)
+        self.assertIn("1 closed at accept (max-client-conns 1)", page)
 
     def test_maxClientRate(self):
         """

@@ -118,7 +118,7 @@ class HeartbeatTests(SynchronousTestCase):
         self.addCleanup(udp.close)
 
         def beat(nonce, key=KEY):
-            return encode(Beat("a", backend.address, 1, 0.0, "up", time.time(), nonce), key)
+            return encode(Beat("a", backend.address, 1, 0.0, "up", time.time(), nonce, listener), key)
 
         udp.sendto(b"garbage", (host, int(port)))
         udp.sendto(beat("1" * 24, key=b"not-the-key-0123456789"), (host, int(port)))

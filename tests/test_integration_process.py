@@ -157,5 +157,5 @@ class CheckCommandTests(SynchronousTestCase):
         process = Process(TXLB + ["check", os.path.join(ROOT, "tacs", "quickstart.tac")])
         self.addCleanup(process.stop)
         self.assertEqual(process.wait(), 0)
-        self.assertIn("service web: listens on tcp:8080:interface=127.0.0.1", process.output)
-        self.assertIn("host app2: 127.0.0.1:8082 weight=1", process.output)
+        self.assertIn("service web: listen=tcp:8080:interface=127.0.0.1", process.output)
+        self.assertIn("host app2: address=127.0.0.1:8082 weight=1", process.output)

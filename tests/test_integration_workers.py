@@ -140,7 +140,7 @@ class WorkerHeartbeatTests(SynchronousTestCase):
         host, _, port = listener.rpartition(":")
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(udp.close)
-        udp.sendto(encode(Beat("a", backend.address, 1, 0.0, "up", time.time(), "n" * 24), KEY),
+        udp.sendto(encode(Beat("a", backend.address, 1, 0.0, "up", time.time(), "n" * 24, listener), KEY),
                    (host, int(port)))
         process.waitFor(r"worker 1: .*host a \(%s\) joined by heartbeat" % re.escape(backend.address))
         self.assertEqual({request(address) for _ in range(40)}, {b"P\n"})

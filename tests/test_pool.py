@@ -108,3 +108,23 @@ class PoolContractTests(SynchronousTestCase):
         self.clock.advance(5)
         self.assertEqual(cancelled, [])
         self.assertEqual(self.pool.refusals[QUEUE_TIMEOUT], 1)
+
+
+class PoolTimesTests(SynchronousTestCase):
+    def test_connectAndSessionTimes(self):
+        """
+        A lease's connect time (grant to connected) and session length
+        (connected to release) land in the pool's histograms; a failed
+        attempt counts neither.
+        """
+        clock = Clock()
+        pool = Pool("g", lambda: makeScheduler("roundrobin", clock, None), "roundrobin", clock)
+        pool.addHost(Backend("a", "a:1", None))
+        lease = pool.acquire(None, (), None)
+        clock.advance(0.25)
+        lease.connected()
+        clock.advance(3)
+        lease.release()
+        pool.acquire(None, (), None).failed("connection refused")
+        self.assertEqual((pool.connectTimes.count, pool.connectTimes.sum), (1, 0.25))
+        self.assertEqual((pool.sessionTimes.count, pool.sessionTimes.sum), (1, 3))

@@ -166,3 +166,13 @@ def limitAccepts(port, headroom):
         return original()
 
     port.doRead = doRead
+
+
+def isUnixEndpoint(endpoint):
+    """
+    True for a UNIX socket server endpoint (C{unix:PATH}).
+
+    Reach-in: C{UNIXServerEndpoint._address}. Missing: False, so such an
+    endpoint counts as reachable from elsewhere (the safe side).
+    """
+    return hasattr(endpoint, "_address")

@@ -24,13 +24,16 @@ class LoadBalancer(MultiService):
 
     log = Logger()
 
-    def __init__(self, reactor, raiseLimit=raiseFileLimit):
+    def __init__(self, reactor, spec=None, raiseLimit=raiseFileLimit):
         """
+        @param spec: the L{txlb.config.Balancer} this was built from (what
+            C{txlb check} and C{--dry-run} describe), or None.
         @param raiseLimit: called once at start to raise the soft file
             descriptor limit; returns C{(before, after, error)}.
         """
         MultiService.__init__(self)
         self.reactor = reactor
+        self.spec = spec
         self.proxies = OrderedDict()
         self.workers = None
         self._raiseLimit = raiseLimit

@@ -23,6 +23,7 @@ from functools import partial
 from txlb.address import backendConnector
 from txlb.access import AccessList
 from txlb.admin import AdminService
+from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
 from txlb.clientlimits import ClientTable
@@ -175,6 +176,7 @@ class Builder:
             users=spec.users,
             refresh=spec.refresh,
             projectURL=spec.projectURL,
+            limits=limitsOf(spec),
         )
         admin.setServiceParent(top)
         return admin
@@ -187,7 +189,7 @@ class Builder:
         @raise txlb.errors.ConfigError: for anything wrong in the
             description; nothing is started then.
         """
-        top = LoadBalancer(self.reactor)
+        top = LoadBalancer(self.reactor, spec)
         if spec.maxconn is not None:
             self.processCap = ConnectionCap("the process", self.clock, spec.maxconn)
         for service in spec.services:

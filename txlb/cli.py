@@ -6,6 +6,7 @@ an exit status; C{SUBCOMMANDS} maps names to them.
 """
 
 import argparse
+import os
 import sys
 
 from txlb import __version__
@@ -14,68 +15,72 @@ from txlb.errors import ConfigError
 
 def checkConfig(argv):
     """
-    Load a .tac and print the services it defines, without binding anything.
+    Validate a .tac file (or C{twistd txlb} flags after C{--flags}) and
+    print everything it would run, without binding or starting anything.
     """
     parser = argparse.ArgumentParser(
-        prog="txlb check", description="Check a .tac file and print what it runs."
+        prog="txlb check",
+        description=(
+            "Validate a configuration without running it: load a .tac file (or the "
+            "twistd txlb flags given after --flags), report the first mistake in one "
+            "sentence, else print every service, group, host, health check, ejection, "
+            "heartbeat and admin with all their settings. Nothing is bound or started. "
+            "(Not to be confused with twistd txlb --check, which sets up health checks.)"
+        ),
+        usage="txlb check FILE.tac | txlb check --flags TWISTD-TXLB-FLAGS...",
     )
-    parser.add_argument("tac", help="the .tac file")
+    parser.add_argument("tac", nargs="?", help="the .tac file")
+    parser.add_argument("--flags", nargs=argparse.REMAINDER, metavar="FLAG",
+                        help="check these twistd txlb flags instead (everything after --flags)")
     args = parser.parse_args(argv)
-    from txlb.balancer import LoadBalancer
-    from txlb.tacfile import loadTac
+    if (args.tac is None) == (args.flags is None):
+        print("txlb check: give a .tac file or --flags FLAGS... (see txlb check --help)", file=sys.stderr)
+        return 2
+    from txlb.describe import dryRun
 
-    try:
-        top = loadTac(args.tac)
-    except ConfigError as e:
-        print(f"txlb check: {e}", file=sys.stderr)
+    if args.flags is not None:
+        top, error = _fromFlags(args.flags)
+        shown = "the flags"
+    else:
+        from txlb.tacfile import loadTac
+
+        shown = args.tac
+        try:
+            top, error = loadTac(args.tac), None
+        except ConfigError as e:
+            top, error = None, str(e)
+    if error is not None:
+        print(f"txlb check: {error}", file=sys.stderr)
         return 1
-    balancers = [s for s in _walk(top) if isinstance(s, LoadBalancer)]
-    for balancer in balancers:
-        for proxy in balancer.proxies.values():
-            listen = ", ".join(l.description for l in proxy.listeners) or "(nothing)"
-            print(f"service {proxy.name}: listens on {listen}")
-            edge = _edgeSummary(proxy)
-            if edge:
-                print(f"  {edge}")
-            for pool in proxy.pools.values():
-                mark = " (enabled)" if pool.name == proxy.enabledGroup else ""
-                print(f"  group {pool.name}{mark}: scheduler {pool.schedulerSpec}")
-                for host in pool.hosts.values():
-                    flags = f"weight={host.weight}"
-                    if host.backup:
-                        flags += ",backup"
-                    if host.maxconn is not None:
-                        flags += f",maxconn={host.maxconn}"
-                    if host.proxy is not None:
-                        flags += f",proxy={host.proxy}"
-                    print(f"    host {host.name}: {host.address} {flags}")
-    print(f"{args.tac}: OK")
-    return 0
+    status = dryRun(top, "txlb check")
+    if status == 0:
+        print(f"{shown}: OK")
+    return status
 
 
-def _edgeSummary(proxy):
+def _fromFlags(flags):
     """
-    A service's access lists and limits in one line, or "" without any.
+    Parse C{twistd txlb} flags; return C{(service tree, None)} or C{(None,
+    one sentence)}.
     """
-    parts = []
-    if proxy.access.allow:
-        parts.append("allow " + " ".join(str(n) for n in proxy.access.allow))
-    if proxy.access.deny:
-        parts.append("deny " + " ".join(str(n) for n in proxy.access.deny))
-    limits = proxy.limits
-    if limits is not None and limits.maxConns is not None:
-        parts.append(f"max-client-conns {limits.maxConns}")
-    if limits is not None and limits.maxRate is not None:
-        parts.append(f"max-client-rate {limits.maxRate}/s")
-    if proxy.cap.limit is not None:
-        parts.append(f"maxconn {proxy.cap.limit}")
-    return "; ".join(parts)
+    from twisted.python import usage
 
+    from txlb.tap import Options
 
-def _walk(service):
-    yield service
-    for child in getattr(service, "services", ()):
-        yield from _walk(child)
+    options = Options()
+    try:
+        options.parseOptions([f for f in flags if f != "--dry-run"])
+        if options["workers"] != "1":
+            print(f"workers: {options['workers']} processes sharing the listeners")
+    except usage.UsageError as e:
+        return None, str(e)
+    except SystemExit as e:
+        if e.code in (0, None):
+            return None, "nothing to check (those flags only print something)"
+        message = str(e.code)
+        prefix = "twistd txlb: "
+        return None, message[len(prefix):] if message.startswith(prefix) else message
+    return options.service, None
 
 
 def listSchedulers(argv):
@@ -116,7 +121,7 @@ def passwd(argv):
 
 SUBCOMMANDS = {
     "passwd": (passwd, "add, change or delete an admin user (txlb passwd FILE USER)"),
-    "check": (checkConfig, "check a .tac file and print what it runs"),
+    "check": (checkConfig, "validate a .tac file (or --flags ...) and print what it would run"),
     "schedulers": (listSchedulers, "list the schedulers found"),
     "version": (version, "print the version"),
     "heartbeat": (sendHeartbeats, "send heartbeats for a backend to a balancer"),
@@ -128,10 +133,13 @@ def main(argv=None):
     Run C{txlb SUBCOMMAND ...}.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("-V", "--version"):
+        return version(argv[1:])
     if not argv or argv[0] in ("-h", "--help", "help"):
         print("usage: txlb SUBCOMMAND [ARGS]\n\nSubcommands:")
         for name, (_, summary) in sorted(SUBCOMMANDS.items()):
             print(f"  {name:<12} {summary}")
+        print("\n  --version    print the version")
         print("\nThe balancer itself runs under twistd: twistd -n txlb --help")
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
@@ -141,7 +149,14 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    return SUBCOMMANDS[name][0](rest)
+    try:
+        status = SUBCOMMANDS[name][0](rest)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stopped early (txlb check ... | head) is no error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ A C{.tac}::
 import attr
 
 from txlb.access import parseNetwork
+from txlb._tacboundary import valueObject
 from txlb.errors import ConfigError
 
 
@@ -73,6 +74,7 @@ def _allOf(cls, kind):
     return check
 
 
+@valueObject
 @attr.s(frozen=True)
 class Host:
     """
@@ -110,6 +112,7 @@ class Host:
             raise ConfigError(f"host {self.name!r} needs an address such as 127.0.0.1:8080")
 
 
+@valueObject
 @attr.s(frozen=True)
 class HealthCheck:
     """
@@ -140,6 +143,7 @@ class HealthCheck:
     )
 
 
+@valueObject
 @attr.s(frozen=True)
 class Ejection:
     """
@@ -157,6 +161,7 @@ class Ejection:
     maxShare = attr.ib(default=0.5, validator=_number("an ejection maxShare"))
 
 
+@valueObject
 @attr.s(frozen=True)
 class Heartbeat:
     """
@@ -202,6 +207,7 @@ def _networks(what):
     return check
 
 
+@valueObject
 @attr.s(frozen=True)
 class Group:
     """
@@ -248,6 +254,7 @@ class Group:
             )
 
 
+@valueObject
 @attr.s(frozen=True)
 class Service:
     """
@@ -329,6 +336,7 @@ class Service:
             raise ConfigError(f"service {self.name!r} has no group named {value!r} to enable")
 
 
+@valueObject
 @attr.s(frozen=True)
 class Admin:
     """
@@ -339,12 +347,24 @@ class Admin:
         admin may only listen on loopback or a UNIX socket.
     @ivar refresh: seconds between automatic refreshes of the status page.
     @ivar projectURL: a link shown in the status page's header.
+    @ivar accessLog: log one line per admin request (at most 20 a second).
+    @ivar maxBody: the largest request body in bytes; larger is answered 413.
+    @ivar headerTimeout: seconds a request's headers may take.
+    @ivar requestTimeout: seconds a whole request may take, answer included.
+    @ivar maxConnections: admin connections open at once; more are closed.
+    @ivar descriptorReserve: file descriptors the admin leaves to the relay.
     """
 
     listen = attr.ib(converter=_strings)
     users = attr.ib(default=None)
     refresh = attr.ib(default=10.0, validator=_number("the admin's refresh", above=True))
     projectURL = attr.ib(default=None)
+    accessLog = attr.ib(default=False)
+    maxBody = attr.ib(default=2**20, validator=_number("the admin's maxBody", 1, integer=True))
+    headerTimeout = attr.ib(default=10.0, validator=_number("the admin's headerTimeout", above=True))
+    requestTimeout = attr.ib(default=60.0, validator=_number("the admin's requestTimeout", above=True))
+    maxConnections = attr.ib(default=64, validator=_number("the admin's maxConnections", 1, integer=True))
+    descriptorReserve = attr.ib(default=256, validator=_number("the admin's descriptorReserve", integer=True))
 
     @listen.validator
     def _checkListen(self, attribute, value):
@@ -356,6 +376,7 @@ def _admins(value):
     return (value,) if isinstance(value, Admin) else tuple(value)
 
 
+@valueObject
 @attr.s(frozen=True)
 class Balancer:
     """
@@ -383,15 +404,29 @@ class Balancer:
         _allOf(Admin, "admin")(self, attribute, value)
 
 
+def _backendName(text, address, flags):
+    """
+    Split a name written C{NAME=ADDR} off C{address}; C{NAME} has no C{:}
+    (so C{unix:path=/run/app.sock} stays an address).
+    """
+    name, eq, rest = address.partition("=")
+    if not eq or ":" in name or "[" in name:
+        return None, address
+    if not name.strip() or not rest.strip():
+        raise ConfigError(f"--backend {text!r}: write NAME=ADDRESS, such as app1=127.0.0.1:8081")
+    return name.strip(), rest.strip()
+
+
 def parseBackend(text):
     """
     Read a quick-start C{--backend} value,
-    C{ADDR[,weight=N][,backup][,maxconn=N][,proxy=v1|v2]}, into a L{Host}
-    named after its address.
+    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2]},
+    into a L{Host} named C{NAME}, or after its address when no name is given.
 
     @raise ConfigError: naming what is wrong.
     """
     address, *flags = [part.strip() for part in text.split(",")]
+    name, address = _backendName(text, address, flags)
     if not address:
         raise ConfigError(f"--backend {text!r} needs an address such as 127.0.0.1:8081")
     options = {}
@@ -403,6 +438,10 @@ def parseBackend(text):
             if value not in ("v1", "v2"):
                 raise ConfigError(f"--backend {text!r}: proxy must be v1 or v2, not {value!r}")
             options["proxy"] = value
+        elif key == "name" and eq:
+            if name is not None and name != value:
+                raise ConfigError(f"--backend {text!r} names the host twice ({name!r} and {value!r})")
+            name = value
         elif key in ("weight", "maxconn") and eq:
             try:
                 options[key] = int(value)
@@ -413,9 +452,21 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected weight=N, backup, maxconn=N or proxy=v1|v2)"
+                "(expected name=NAME, weight=N, backup, maxconn=N or proxy=v1|v2)"
             )
     try:
-        return Host(address, address, **options)
+        return Host(address if name is None else name, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None
+
+
+def __getattr__(name):
+    """
+    C{application} moved to L{txlb.tac}; under C{twistd -y}, a .tac that
+    still imports it from here gets one sentence saying so.
+    """
+    from txlb._tacboundary import movedName
+
+    if name == "application":
+        raise movedName(__name__, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,3 +23,37 @@ class UnknownScheduler(ConfigError):
     """
     A scheduler name matched neither a built-in scheduler nor a plugin.
     """
+
+
+class StartupError(Exception):
+    """
+    txlb cannot start (a listener cannot bind, say); the reason has been
+    logged once already.
+
+    Raised from C{startService} while twistd starts up, so that twistd
+    removes its pid file (it does for an C{Exception}, not for
+    C{SystemExit}); L{quietExit} keeps Python from printing a traceback for
+    it afterwards.
+    """
+
+
+def _quietHook(previous):
+    def hook(kind, value, tb):
+        if isinstance(value, StartupError):
+            return
+        previous(kind, value, tb)
+
+    hook.txlbQuiet = True
+    return hook
+
+
+def quietExit(error):
+    """
+    Make C{error} (a L{StartupError}) end the process with status 1 and no
+    traceback when nothing catches it, and return it, to be raised.
+    """
+    import sys
+
+    if not getattr(sys.excepthook, "txlbQuiet", False):
+        sys.excepthook = _quietHook(sys.excepthook)
+    return error

@@ -53,8 +53,7 @@ class Lease:
         self.connectedAt = None
 
     def connected(self):
-        self.connectedAt = self.pool.clock.seconds()
-        self.pool.connectSucceeded(self.host)
+        self.pool.leaseConnected(self)
 
     def failed(self, reason):
         host, self.host = self.host, None

@@ -8,7 +8,7 @@ from twisted.logger import Logger, formatEvent
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._twisted import limitAccepts, observeAcceptErrors, pauseAccepting, resumeAccepting, setBacklog
 from txlb.address import formatAddress, listenEndpoint
-from txlb.errors import ConfigError
+from txlb.errors import ConfigError, StartupError, quietExit
 
 # Twisted listens with a backlog of 50: a burst of connections overflows it
 # and each dropped SYN costs its client a second. The kernel caps this at
@@ -92,9 +92,10 @@ class Listener(Service):
             this listener that returns a Deferred firing with the listening
             port (with C{--workers}: a port every worker process shares).
         @param onFailure: called with the sentence when the endpoint cannot be
-            bound. Without one, a failure while twistd starts up exits with
-            the sentence and a non-zero status, and a later one stops the
-            reactor, since a balancer that cannot listen is of no use.
+            bound. Without one, a failure while twistd starts up is logged
+            once and exits with a non-zero status (leaving no pid file), and
+            a later one stops the reactor, since a balancer that cannot
+            listen is of no use.
         """
         self.serviceName = serviceName
         self.description = description
@@ -166,9 +167,10 @@ class Listener(Service):
         listening = self._listen()
         listening.addCallbacks(self._bound, self._failed, errbackArgs=(outcome,))
         if outcome and not self.reactor.running and self.onFailure is None:
-            # Binding failed while twistd is starting up: exit with the
-            # sentence and a non-zero status, as for any other startup error.
-            raise SystemExit(outcome[0])
+            # Binding failed while twistd is starting up: exit with a
+            # non-zero status; the sentence is logged already. An Exception
+            # (not SystemExit) lets twistd remove its pid file.
+            raise quietExit(StartupError(outcome[0]))
         if not listening.called:
             self._listening = listening
 

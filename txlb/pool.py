@@ -27,6 +27,7 @@ from txlb.grants import (
     Lease,
     Waiting,
 )
+from txlb.histogram import SESSION_BUCKETS, Histogram
 from txlb.interfaces import IPool
 
 DEFAULT_QUEUE_SIZE = 256
@@ -75,6 +76,8 @@ class Pool:
         self.queued = 0
         self.refused = 0
         self.refusals = dict.fromkeys(REFUSALS, 0)
+        self.connectTimes = Histogram()
+        self.sessionTimes = Histogram(SESSION_BUCKETS)
         self._queue = deque()
         self._observers = []
         self.setScheduler(schedulerFactory, schedulerSpec)
@@ -238,12 +241,25 @@ class Pool:
             self.refusals[kind] += 1
         return REFUSALS[kind]
 
+    def leaseConnected(self, lease):
+        """
+        The connection C{lease} was granted for is established (L{Lease}
+        calls this): its connect time is counted.
+        """
+        now = lease.connectedAt = self.clock.seconds()
+        self.connectTimes.observe(now - lease.granted)
+        self.connectSucceeded(lease.host)
+
     def giveBack(self, lease, host):
         """
-        C{lease} ended: C{host} has one connection less (L{Lease} calls this).
+        C{lease} ended: C{host} has one connection less (L{Lease} calls this);
+        a session that was established is counted with its length.
         """
+        now = self.clock.seconds()
         host.open -= 1
-        host.lastClosed = self.clock.seconds()
+        host.lastClosed = now
+        if lease.connectedAt is not None:
+            self.sessionTimes.observe(now - lease.connectedAt)
         self._schedulerOf(host).connectionClosed(host)
         if self._queue:
             self._serveQueue()

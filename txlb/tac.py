@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 from twisted.application.service import Application
 
+from txlb._tacboundary import tacBoundary
 from txlb.builder import Builder
 
 #: The builder C{twistd txlb --config} (or C{--workers}) loads a C{.tac}
@@ -14,6 +15,7 @@ from txlb.builder import Builder
 loadingWith = ContextVar("loadingWith", default=None)
 
 
+@tacBoundary
 def application(balancer, name="txlb", reactor=None):
     """
     Build C{balancer} (a L{txlb.config.Balancer}) into a twistd

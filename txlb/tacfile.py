@@ -1,6 +1,8 @@
 """
 Loading a C{.tac} file for C{twistd txlb --config}, with one clear sentence
 (naming the file and line) for whatever is wrong in it.
+
+C{twistd -y FILE.tac} gives the same sentences: see L{txlb._tacboundary}.
 """
 
 import os
@@ -8,6 +10,7 @@ import traceback
 
 from twisted.application.service import IService
 
+from txlb._tacboundary import sentence
 from txlb.errors import ConfigError
 from txlb.tac import loadingWith
 
@@ -48,17 +51,8 @@ def loadTac(path, builder=None):
     token = loadingWith.set(builder)
     try:
         exec(code, namespace)
-    except ConfigError as e:
-        where = _lineIn(path, e.__traceback__)
-        raise ConfigError(f"{shown}, line {where}: {e}") from None
     except Exception as e:
-        where = _lineIn(path, e.__traceback__)
-        message = str(e) or "(no message)"
-        if isinstance(e, ImportError) and e.name == "txlb.config" and "'application'" in message:
-            message += " (import it with: from txlb.tac import application)"
-        raise ConfigError(
-            f"{shown}, line {where}: {e.__class__.__name__}: {message}"
-        ) from None
+        raise ConfigError(sentence(path, _lineIn(path, e.__traceback__), e)) from None
     finally:
         loadingWith.reset(token)
     if "application" not in namespace:

@@ -8,7 +8,7 @@ import os
 
 from twisted.python import usage
 
-from txlb import workers
+from txlb import __version__, workers
 from txlb.access import parseNetwork
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
@@ -47,20 +47,24 @@ class Options(usage.Options):
 
     synopsis = (
         "[--config FILE.tac | --demo | --listen ENDPOINT --backend ADDR [--backend ADDR ...]]"
-        " [--check KIND] [--heartbeat udp:PORT --heartbeat-key-file FILE]"
+        " [--check KIND] [--heartbeat udp:PORT --heartbeat-key-file FILE] [--dry-run]"
     )
     longdesc = (
-        "txlb relays TCP connections to a pool of backends. Give a .tac file "
+        f"txlb {__version__}. txlb relays TCP connections to a pool of backends. Give a .tac file "
         "with --config, or describe one service on the command line: every "
         "--listen endpoint feeds the service 'default', whose group 'default' "
         "holds every --backend. --demo starts three demo backends inside the "
         "process. Endpoints are Twisted endpoint strings (tcp:8080, "
         "tcp:8080:interface=127.0.0.1, tcp6:8080, unix:/run/lb.sock); a "
-        "backend may also be written HOST:PORT or [IPv6]:PORT."
+        "backend may also be written HOST:PORT or [IPv6]:PORT. --dry-run "
+        "checks everything and prints what would run, as txlb check does for "
+        "a .tac file."
     )
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
+        ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
+        ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -72,7 +76,7 @@ class Options(usage.Options):
         ],
         ["connect-timeout", None, "5", "Seconds to wait for a backend to accept."],
         ["idle-timeout", None, None, "Close connections silent both ways this long (seconds)."],
-        ["check", None, None, "Check backends: tcp, http:/PATH or send-expect:SEND:EXPECT."],
+        ["check", None, None, "Health-check the backends: tcp, http:/PATH or send-expect:SEND:EXPECT."],
         ["check-interval", None, None, "Seconds between checks of a backend [default: 2]."],
         ["check-timeout", None, None, "Seconds a check may take [default: 1]."],
         ["rise", None, None, "Passed checks that bring a down backend back [default: 2]."],
@@ -131,7 +135,7 @@ class Options(usage.Options):
     opt_l = opt_listen
 
     def opt_backend(self, backend):
-        """A backend ADDR[,weight=N][,backup][,maxconn=N][,proxy=v1|v2] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string."""
+        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
         self["backend"].append(backend)
 
     opt_b = opt_backend
@@ -158,6 +162,11 @@ class Options(usage.Options):
         except usage.UsageError as e:
             raise SystemExit(f"twistd txlb: {e}") from None
 
+    def opt_version(self):
+        """Print txlb's version and exit."""
+        print(f"txlb {__version__}")
+        raise SystemExit(0)
+
     def postOptions(self):
         """
         Check the flags and build what they describe.
@@ -171,6 +180,10 @@ class Options(usage.Options):
             self.service = self.makeBalancer(Builder(_reactor(), role=self.workerRole()))
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        if self["dry-run"]:
+            from txlb.describe import dryRun
+
+            raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
     def workerRole(self):
         """
@@ -285,8 +298,8 @@ def adminSpecs(options):
     (empty without --admin).
     """
     if not options["admin"]:
-        for flag in ("admin-users", "project-url"):
-            if options[flag] is not None:
+        for flag in ("admin-users", "project-url", "admin-access-log"):
+            if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
     return [
@@ -295,6 +308,7 @@ def adminSpecs(options):
             users=options["admin-users"],
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
+            accessLog=bool(options["admin-access-log"]),
         )
     ]
 

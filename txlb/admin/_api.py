@@ -11,7 +11,7 @@ from twisted.logger import Logger
 
 from txlb.admin import _view
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
-from txlb.backend import DOWN, MAINT, UP
+from txlb.backend import DOWN, DRAINING, MAINT, UP
 from txlb.config import Group, Host, Service
 from txlb.errors import ConfigError
 
@@ -126,6 +126,11 @@ class AdminAPI:
     def hostAdminDown(self, user, service, group, name):
         _, pool, host = self.host(service, group, name)
         pool.setState(host, MAINT, f"admin down by {user or 'local admin'}")
+        return True
+
+    def hostDrain(self, user, service, group, name):
+        _, pool, host = self.host(service, group, name)
+        pool.setState(host, DRAINING, f"drained by {user or 'local admin'}: open connections finish")
         return True
 
     def _runningChecker(self, proxy, group):

@@ -1,17 +1,134 @@
 """
 C{/metrics}: Prometheus text, read live from the balancer's own counters
-(a custom collector: no counter is kept twice).
+(a custom collector: no counter is kept twice), with prometheus-client's
+standard C{process_*} figures and C{txlb_build_info}. doc/admin.rst lists
+every metric.
 """
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+import platform
+
+import twisted
+from prometheus_client import ProcessCollector
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 from twisted.web.resource import Resource
 
+from txlb import __version__
 from txlb.admin import _view
 from txlb.backend import STATES
 
 _HOST = ["service", "group", "host"]
+_GROUP = ["service", "group"]
+
+
+def _buckets(bounds, summed):
+    return [(_bound(b), n) for b, n in zip(tuple(bounds) + (float("inf"),), summed["buckets"])]
+
+
+def _bound(bound):
+    return "+Inf" if bound == float("inf") else repr(float(bound))
+
+
+class BuildCollector:
+    """
+    C{txlb_build_info}: always 1, with txlb's, Python's and Twisted's
+    versions as labels.
+    """
+
+    def collect(self):
+        """
+        The one C{txlb_build_info} sample.
+        """
+        info = GaugeMetricFamily(
+            "txlb_build_info", "txlb's version and what it runs on (always 1).",
+            labels=["version", "python", "twisted"],
+        )
+        info.add_metric([__version__, platform.python_version(), twisted.__version__], 1)
+        return [info]
+
+
+class AdminCollector:
+    """
+    C{txlb_admin_refused_total{reason}}: connections and requests the
+    admin refused to protect the relay (see L{txlb.admin._limits}).
+    """
+
+    def __init__(self, admin):
+        self.admin = admin
+
+    def collect(self):
+        """
+        One sample per reason the admin refused something for.
+        """
+        refused = CounterMetricFamily(
+            "txlb_admin_refused", "Admin connections and requests refused, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.admin.refused().items()):
+            refused.add_metric([reason], count)
+        return [refused]
+
+
+class HealthCollector:
+    """
+    Per-host health-check figures, session counts per service, the
+    connect and session duration histograms and refusals by reason.
+    """
+
+    def __init__(self, balancer):
+        self.balancer = balancer
+
+    def collect(self):
+        """
+        The figures, read now.
+        """
+        checkUp = GaugeMetricFamily(
+            "txlb_host_check_up", "1 when the host's last health check passed, 0 when it failed.",
+            labels=_HOST,
+        )
+        checkDuration = GaugeMetricFamily(
+            "txlb_host_check_duration_seconds", "How long the host's last health check took.",
+            labels=_HOST,
+        )
+        sessions = GaugeMetricFamily(
+            "txlb_service_sessions", "Client sessions open now.", labels=["service"]
+        )
+        connect = HistogramMetricFamily(
+            "txlb_connect_duration_seconds", "Time to connect to a host.", labels=_GROUP
+        )
+        session = HistogramMetricFamily(
+            "txlb_session_duration_seconds", "Length of relayed sessions.", labels=_GROUP
+        )
+        refused = CounterMetricFamily(
+            "txlb_refused", "Clients refused, by reason (no-host, queue-full, queue-timeout, ...).",
+            labels=_GROUP + ["reason"],
+        )
+        for sname, proxy in self.balancer.proxies.items():
+            sessions.add_metric([sname], _view.serviceCounts(proxy)["clients"])
+            for gname, pool in proxy.pools.items():
+                labels = [sname, gname]
+                counts = _view.groupCounts(proxy, pool)
+                for target, name, bounds in ((connect, "connectTimes", pool.connectTimes.bounds),
+                                             (session, "sessionTimes", pool.sessionTimes.bounds)):
+                    target.add_metric(labels, _buckets(bounds, counts[name]), counts[name]["sum"])
+                for reason, count in sorted(counts["refusals"].items()):
+                    refused.add_metric(labels + [reason], count)
+                checker, _, _ = _view.healthOf(proxy, gname)
+                if checker is None:
+                    continue
+                for hname in pool.hosts:
+                    check = checker.status(hname)
+                    if check is None or check.lastResult is None:
+                        continue
+                    checkUp.add_metric(labels + [hname], 1 if check.lastResult == "ok" else 0)
+                    if check.lastDuration is not None:
+                        checkDuration.add_metric(labels + [hname], check.lastDuration)
+        return [checkUp, checkDuration, sessions, connect, session, refused]
 
 
 class BalancerCollector:
@@ -85,10 +202,19 @@ class MetricsResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, balancer):
+    def __init__(self, balancer, admin=None):
+        """
+        @param admin: the L{txlb.admin.AdminService} serving this, whose
+            refusals are exported too; None to leave them out.
+        """
         Resource.__init__(self)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(BalancerCollector(balancer))
+        if admin is not None:
+            self.registry.register(AdminCollector(admin))
+        self.registry.register(HealthCollector(balancer))
+        self.registry.register(BuildCollector())
+        ProcessCollector(registry=self.registry)
 
     def render_GET(self, request):
         request.setHeader(b"Content-Type", CONTENT_TYPE_LATEST.encode())

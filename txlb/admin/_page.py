@@ -9,7 +9,8 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.template import Element, XMLString, flattenString, renderer, tags
 
-from txlb.admin import _view
+from txlb.admin import _table, _view
+from txlb.admin._sampler import samplerFor
 
 STYLE = b"""
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -28,6 +29,12 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .state-down { background: #c0392b; }
 .state-draining { background: #d68910; }
 .state-maint { background: #5d6d7e; }
+.state-failing { background: #b7950b; }
+tr.failing td { background: #fdf2d0; }
+tr.total td { font-weight: bold; border-top: 2px solid #bbb; }
+.check-passing { color: #2e8b3a; }
+.check-failing { color: #c0392b; font-weight: bold; }
+.check-pending { color: #777; }
 .enabled { color: #2e8b3a; font-weight: bold; }
 .history { color: #555; font-size: .85em; }
 footer { margin-top: 2em; color: #777; font-size: .8em; }
@@ -93,49 +100,78 @@ class StatusElement(Element):
 
     @renderer
     def services(self, request, tag):
+        sampler = samplerFor(self.balancer)
+        table = _table.rows(self.balancer, sampler)
         for name, proxy in self.balancer.proxies.items():
-            listeners = ", ".join(l.address or l.description for l in proxy.listeners) or "nothing"
-            accepted = _view.serviceCounts(proxy)["accepted"]
-            refusals = _view.serviceRefusals(proxy)
-            refused = ""
-            if refusals:
-                reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(refusals.items()))
-                refused = f"; {sum(refusals.values())} refused ({reasons})"
-            yield tags.h2(
-                f"service {name}", tags.small(f"  listening on {listeners}; {accepted} accepted{refused}")
-            )
+            service = [r for r in table if r["service"] == name]
+            totals = service[-1]
+            yield tags.h2(f"service {name}", tags.small(
+                f"  listening on {totals['address'] or 'nothing'}; {totals['sessions']} sessions now "
+                f"(peak {totals['peak_sessions']}), {totals['rate']:.1f}/s, {totals['total']} accepted, "
+                f"{totals['refused']} refused{_refusedAtAccept(proxy)}"))
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
-                yield tags.h3(f"group {gname}", enabled, f", scheduler {pool.schedulerSpec}")
-                yield self._hosts(proxy, pool)
+                rows = [r for r in service if r["group"] == gname]
+                group = rows[-1]
+                yield tags.h3(
+                    f"group {gname}", enabled, f", scheduler {pool.schedulerSpec}; queue "
+                    f"{group['queue']} waiting now, {group['queued']} queued and {group['refused']} refused ever",
+                )
+                yield self._hosts(pool, rows[:-1], group)
 
-    def _hosts(self, proxy, pool):
-        checker, _, _ = _view.healthOf(proxy, pool.name)
+    def _hosts(self, pool, rows, group):
         head = tags.tr(*[tags.th(h) for h in (
-            "host", "address", "state", "weight", "open", "total", "failed", "in", "out",
-            "last failure", "recent history")])
-        rows = [head]
-        for name, host in pool.hosts.items():
-            failure = host.lastFailure
+            "host", "address", "state", "check", "weight", "sessions", "peak", "rate/s", "total",
+            "failed", "in", "out", "last failure", "recent history")])
+        body = [head]
+        for row in rows:
+            host = pool.hosts[row["host"]]
             history = [f"{_when(c.time)} {c.old}\u2192{c.new}: {c.reason}" for c in list(host.history)[-3:]]
-            check = checker.status(name) if checker is not None else None
-            counts = _view.hostCounts(proxy, pool, host)
-            if check is not None and check.lastResult not in (None, "ok"):
-                history.append(f"last check: {check.lastResult}")
-            rows.append(tags.tr(
-                tags.td(name + (" (backup)" if host.backup else "")),
-                tags.td(host.address),
-                tags.td(tags.span(host.state, class_=f"state state-{host.state}")),
-                tags.td(str(host.weight), class_="num"),
-                tags.td(str(counts["open"]), class_="num"),
-                tags.td(str(counts["total"]), class_="num"),
-                tags.td(str(counts["failed"]), class_="num"),
-                tags.td(_bytes(counts["bytesIn"]), class_="num"),
-                tags.td(_bytes(counts["bytesOut"]), class_="num"),
-                tags.td(f"{_when(failure.time)} {failure.reason}" if failure else ""),
+            failure = row["last_failure"]
+            body.append(tags.tr(
+                tags.td(row["host"] + (" (backup)" if host.backup else "")),
+                tags.td(row["address"]),
+                tags.td(_state(row["state"])),
+                tags.td(_check(row)),
+                *self._figures(row),
+                tags.td(f"{_when(failure['time'])} {failure['reason']}" if failure else ""),
                 tags.td(*[tags.div(h) for h in history], class_="history"),
+                class_="failing" if row["state"] == "up, failing" else "",
             ))
-        return tags.table(*rows)
+        body.append(tags.tr(
+            tags.td("total", colspan="4"), *self._figures(group), tags.td(""), tags.td(""),
+            class_="total",
+        ))
+        return tags.table(*body)
+
+    def _figures(self, row):
+        peak = row["peak_sessions"]
+        return [
+            tags.td(str(row["weight"]), class_="num"),
+            tags.td(str(row["sessions"]), class_="num"),
+            tags.td("" if peak is None else str(peak), class_="num"),
+            tags.td(f"{row['rate']:.1f}", class_="num"),
+            tags.td(str(row["total"]), class_="num"),
+            tags.td(str(row["failed"]), class_="num"),
+            tags.td(_bytes(row["bytes_in"]), class_="num"),
+            tags.td(_bytes(row["bytes_out"]), class_="num"),
+        ]
+
+
+def _state(state):
+    css = "failing" if state == "up, failing" else state
+    return tags.span(state, class_=f"state state-{css}")
+
+
+def _check(row):
+    if not row["check"]:
+        return "no checks"
+    parts = [tags.span(row["check"], class_=f"check check-{row['check']}")]
+    if row["check_result"] and row["check_result"] != "ok":
+        parts.append(f" {row['check_result']}")
+    if row["check_duration"] is not None:
+        parts.append(f" ({row['check_duration'] * 1000:.1f} ms)")
+    return parts
 
 
 class StatusPage(Resource):
@@ -151,6 +187,8 @@ class StatusPage(Resource):
         self.balancer = balancer
         self.refresh = refresh
         self.projectURL = projectURL
+        # Sampling starts with the admin, so rates and peaks are ready at the first look.
+        samplerFor(balancer)
 
     def render_GET(self, request):
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
@@ -185,3 +223,16 @@ class Stylesheet(Resource):
         request.setHeader(b"Content-Type", b"text/css; charset=utf-8")
         request.setHeader(b"Cache-Control", b"public, max-age=3600")
         return STYLE
+
+
+def _refusedAtAccept(proxy):
+    """
+    The clients a service closed before any backend work (access control,
+    per-client limits, PROXY headers), by reason, for the page's service
+    line; "" when there were none.
+    """
+    refusals = _view.serviceRefusals(proxy)
+    if not refusals:
+        return ""
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(refusals.items()))
+    return f"; {sum(refusals.values())} closed at accept ({reasons})"

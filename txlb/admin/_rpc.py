@@ -17,8 +17,8 @@ METHODS = {
     "listServices": ((), A, False, "The names of the services."),
     "getConfig": ((), "struct", False, "Services, listeners, groups, schedulers and hosts as they run now."),
     "getStatus": ((), "struct", False,
-                  "Live status by service: listeners, enabledGroup, and per group its scheduler "
-                  "and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
+                  "Live status by service: listeners, enabledGroup, and per group its scheduler, "
+                  "queue, refusals by reason, connect and session time histograms, and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
     "getWorkers": ((), A, False,
                    "The worker processes (--workers): index, pid, state, restarts, refused, accepted."),
@@ -32,8 +32,11 @@ METHODS = {
                   "Change a host's weight (0 takes no new connections)."),
     "hostAdminDown": ((("service", S), ("group", S), ("name", S)), "boolean", True,
                       "Put a host in maintenance (state maint); open connections finish."),
+    "hostDrain": ((("service", S), ("group", S), ("name", S)), "boolean", True,
+                  "Drain a host (state draining): no new clients, open connections finish; "
+                  "hostAdminUp brings it back."),
     "hostAdminUp": ((("service", S), ("group", S), ("name", S)), "boolean", True,
-                    "Take a host out of maintenance (with health checks, it is up once they pass)."),
+                    "Take a host out of maintenance or draining (with health checks, it is up once they pass)."),
     "retryHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,
                   "Check a host now (without checks, a down host is marked up)."),
     "newGroup": ((("service", S), ("group", S), ("scheduler", S)), "boolean", True,

@@ -1,7 +1,6 @@
 """
 Admin users: a password file kept apart from the configuration, holding
-salted scrypt hashes and a role per user, and the C{twisted.cred} checker
-and realm over it.
+salted scrypt hashes and a role per user, re-read when it changes.
 
 A line of the file: C{name:role:scrypt:N:r:p:salt:hash} (salt and hash in
 base64). Roles: C{admin} (everything) and C{readonly} (information, the
@@ -13,18 +12,19 @@ import hashlib
 import hmac
 import os
 
-from twisted.cred.checkers import ICredentialsChecker
-from twisted.cred.credentials import IUsernamePassword
-from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.portal import IRealm
-from twisted.internet.threads import deferToThread
+from twisted.logger import Logger
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
+from txlb._filemode import secretFileProblem
 from txlb.errors import ConfigError
 
 ROLES = ("admin", "readonly")
 _N, _R, _P = 2**14, 8, 1
+#: How often (seconds) the server looks at the file's time stamp at most.
+CHECK_EVERY = 1.0
+WHAT = "admin users file"
 
 
 def hashPassword(password, salt=None):
@@ -56,56 +56,152 @@ def verifyPassword(password, encoded):
     return hmac.compare_digest(got, expected)
 
 
+def parseLine(line):
+    """
+    C{(name, role, encoded)} from one line of the file, None for a blank
+    line or a comment.
+
+    @raise ValueError: when the line is malformed.
+    """
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return None
+    name, _, rest = line.partition(":")
+    role, _, encoded = rest.partition(":")
+    parts = encoded.split(":")
+    if not name or role not in ROLES or len(parts) != 6 or parts[0] != "scrypt":
+        raise ValueError("expected name:role:scrypt:... (write it with txlb passwd)")
+    if not all(p.isdigit() for p in parts[1:4]):
+        raise ValueError("the scrypt parameters must be whole numbers (write it with txlb passwd)")
+    return name, role, encoded
+
+
+def _stampOf(st):
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
+
+
 class UserFile:
     """
-    The password file, re-read when it changes on disk.
+    The password file.
+
+    L{load} reads it strictly (C{txlb passwd} uses it: a malformed line is
+    an error). The admin server calls L{users}, which re-reads the file when
+    its time stamp, size or inode changed (looked at no more than once per
+    L{CHECK_EVERY} seconds of C{clock}, or at once after L{reload}): each
+    valid line takes effect, each malformed line is skipped and logged with
+    its number, and a user the file no longer names is gone. A file that
+    went missing, unreadable or writable by every user leaves no users at
+    all until it is fixed.
     """
 
-    def __init__(self, path):
+    log = Logger()
+
+    def __init__(self, path, clock=None):
         self.path = path
+        self.clock = clock
         self._stamp = None
         self._users = {}
-        self.load()
+        self._checked = None
+
+    def _stat(self):
+        try:
+            return os.stat(self.path)
+        except OSError as e:
+            raise ConfigError(f"cannot read the {WHAT} {self.path}: {e.strerror}") from None
+
+    def _read(self, strict):
+        users, bad = {}, []
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for number, line in enumerate(f, 1):
+                try:
+                    entry = parseLine(line)
+                except ValueError as e:
+                    if strict:
+                        raise ConfigError(f"{self.path}, line {number}: {e}") from None
+                    bad.append((number, str(e)))
+                    continue
+                if entry is not None:
+                    name, role, encoded = entry
+                    users[name] = (role, encoded)
+        return users, bad
 
     def load(self):
         """
-        (Re-)read the file if it changed.
+        Read the whole file now, strictly; return name -> (role, encoded).
 
         @raise ConfigError: when it cannot be read or a line is malformed.
         """
+        st = self._stat()
         try:
-            st = os.stat(self.path)
+            users, _ = self._read(strict=True)
         except OSError as e:
-            raise ConfigError(f"cannot read the admin users file {self.path}: {e.strerror}") from None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp == self._stamp:
-            return self._users
-        users = {}
-        with open(self.path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
-                name, _, rest = line.partition(":")
-                role, _, encoded = rest.partition(":")
-                if not name or role not in ROLES or not encoded.startswith("scrypt:"):
-                    raise ConfigError(
-                        f"{self.path}, line {number}: expected name:role:scrypt:... "
-                        "(write it with txlb passwd)"
-                    )
-                users[name] = (role, encoded)
-        self._users, self._stamp = users, stamp
+            raise ConfigError(f"cannot read the {WHAT} {self.path}: {e.strerror}") from None
+        self._users, self._stamp = users, _stampOf(st)
         return users
 
+    def start(self):
+        """
+        The server's first reading: refuse a file that cannot be read or
+        that every user may write; warn about one every user may read; skip
+        and log malformed lines.
+
+        @raise ConfigError: naming the problem.
+        """
+        st = self._stat()
+        warning = secretFileProblem(self.path, WHAT, st.st_mode)
+        if warning:
+            self.log.warn("{warning}", warning=warning)
+        self._refresh(force=True)
+
+    def reload(self):
+        """
+        Re-read the file now if it changed (what C{SIGHUP} and the admin's
+        check every second do).
+        """
+        self._refresh(force=True)
+
     def users(self):
-        try:
-            return self.load()
-        except ConfigError:
-            return self._users
+        """
+        The users now: name -> (role, encoded hash).
+        """
+        self._refresh(force=False)
+        return self._users
 
     def role(self, name):
+        """
+        The role of user C{name}, or None for no such user.
+        """
         entry = self.users().get(name)
         return entry[0] if entry else None
+
+    def _refresh(self, force):
+        if self.clock is not None and not force:
+            now = self.clock.seconds()
+            if self._checked is not None and now - self._checked < CHECK_EVERY:
+                return
+            self._checked = now
+        try:
+            st = self._stat()
+            stamp = _stampOf(st)
+            if stamp == self._stamp:
+                return
+            secretFileProblem(self.path, WHAT, st.st_mode)
+            users, bad = self._read(strict=False)
+        except (ConfigError, OSError) as e:
+            if self._stamp != "failed":
+                why = e.strerror if isinstance(e, OSError) else str(e)
+                self.log.error("{why}; no admin user may log in until it is fixed", why=why)
+            self._users, self._stamp = {}, "failed"
+            return
+        for number, why in bad:
+            self.log.warn("{path}, line {number} skipped: {why}", path=self.path, number=number, why=why)
+        if self._stamp is not None:
+            self.log.info(
+                "{path} re-read: {count} users{skipped}",
+                path=self.path, count=len(users),
+                skipped=f", {len(bad)} bad lines skipped" if bad else "",
+            )
+        self._users, self._stamp = users, stamp
 
     def save(self, users):
         """
@@ -119,52 +215,7 @@ class UserFile:
             for name, (role, encoded) in sorted(users.items()):
                 f.write(f"{name}:{role}:{encoded}\n")
         os.replace(temporary, self.path)
-        self._stamp = None
         self.load()
-
-
-@implementer(ICredentialsChecker)
-class UserFileChecker:
-    """
-    Checks HTTP Basic credentials against a L{UserFile}, hashing in a
-    thread so that the balancer keeps relaying meanwhile. A password once
-    verified is remembered only as a keyed hash, to spare scrypt on every
-    request.
-    """
-
-    credentialInterfaces = (IUsernamePassword,)
-
-    def __init__(self, userFile):
-        self.userFile = userFile
-        self._key = os.urandom(32)
-        self._verified = {}
-
-    def requestAvatarId(self, credentials):
-        name = credentials.username.decode("utf-8", "replace")
-        password = credentials.password.decode("utf-8", "replace")
-        entry = self.userFile.users().get(name)
-        if entry is None or len(password) > 1024:
-            return _refuse()
-        role, encoded = entry
-        token = hmac.new(self._key, (encoded + "\0" + password).encode("utf-8"), "sha256").digest()
-        if self._verified.get(name) == token:
-            from twisted.internet.defer import succeed
-
-            return succeed(name)
-
-        def verified(ok):
-            if not ok:
-                raise UnauthorizedLogin("bad credentials")
-            self._verified[name] = token
-            return name
-
-        return deferToThread(verifyPassword, password, encoded).addCallback(verified)
-
-
-def _refuse():
-    from twisted.internet.defer import fail
-
-    return fail(UnauthorizedLogin("bad credentials"))
 
 
 @implementer(IRealm)

@@ -3,6 +3,9 @@ What the admin shows: plain dicts, lists, strings and numbers (XML-RPC and
 JSON safe) read live from the running tree.
 """
 
+from txlb._sums import addFigures
+
+
 #: XML-RPC integers are 32-bit; larger counters go out as doubles (exact up
 #: to 2**53).
 _INT_LIMIT = 2**31 - 1
@@ -48,16 +51,35 @@ def hostCounts(proxy, pool, host):
     }
 
 
+def histogram(h):
+    """
+    A L{txlb.histogram.Histogram} as C{{"count", "sum", "buckets"}}, the
+    buckets being the cumulative counts in the order of its bounds (the
+    last, +Inf, equals the count).
+    """
+    return {"count": number(h.count), "sum": float(h.sum), "buckets": [number(n) for _, n in h.cumulative()]}
+
+
 def groupCounts(proxy, pool):
     """
-    A group's C{waiting}, C{queued} and C{refused}, over every worker.
+    A group's C{waiting}, C{queued}, C{refused}, C{refusals} (by reason)
+    and its C{connectTimes} and C{sessionTimes} histograms (see
+    L{histogram}), over every worker.
     """
     others = _others(proxy, pool.name)
-    return {
+    counts = {
         "waiting": pool.waiting + others.get("waiting", 0),
         "queued": pool.queued + others.get("queued", 0),
         "refused": pool.refused + others.get("refused", 0),
     }
+    mine = {
+        "refusals": {k: number(v) for k, v in pool.refusals.items()},
+        "connectTimes": histogram(pool.connectTimes),
+        "sessionTimes": histogram(pool.sessionTimes),
+    }
+    for name, value in mine.items():
+        counts[name] = addFigures(value, others[name]) if name in others else value
+    return counts
 
 
 def serviceCounts(proxy):
@@ -142,6 +164,9 @@ def groupStatus(proxy, pool):
         "waiting": number(counts["waiting"]),
         "queued": number(counts["queued"]),
         "refused": number(counts["refused"]),
+        "refusals": counts["refusals"],
+        "connectTimes": counts["connectTimes"],
+        "sessionTimes": counts["sessionTimes"],
         "hosts": {
             name: hostStatus(host, checker, ejection, hostCounts(proxy, pool, host))
             for name, host in pool.hosts.items()

@@ -1,13 +1,16 @@
 """
 C{txlbctl}: drive a running txlb through its XML-RPC admin.
 
-    txlbctl [--url URL] [--user U] [--password-file F] [--json] COMMAND ARGS...
+    txlbctl [--url URL] [--user U [--password-file F]] [--json] COMMAND ARGS...
 
-Each command takes the XML-RPC method's arguments in the same order; the
-URL defaults to C{$TXLB_URL}, else C{http://127.0.0.1:8081/RPC2}.
+Each command takes the XML-RPC method's arguments in the same order
+(C{txlbctl COMMAND --help} shows them); the URL defaults to C{$TXLB_URL},
+else C{http://127.0.0.1:8001/RPC2}, and may be written without its scheme
+and path (C{127.0.0.1:8001}).
 """
 
 import argparse
+import getpass
 import json
 import os
 import socket
@@ -16,80 +19,163 @@ import time
 import xmlrpc.client
 from urllib.parse import quote, urlsplit, urlunsplit
 
-DEFAULT_URL = "http://127.0.0.1:8081/RPC2"
+DEFAULT_URL = "http://127.0.0.1:8001/RPC2"
 
-#: command: (XML-RPC method, argument names, converters by name)
+#: command: (XML-RPC method, argument names ("[name]": optional), converters
+#: by name, help)
 COMMANDS = {
-    "status": ("getStatus", [], {}),
-    "config": ("getConfig", [], {}),
-    "services": ("listServices", [], {}),
-    "workers": ("getWorkers", [], {}),
-    "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": int}),
-    "del-host": ("delHost", ["service", "group", "name"], {}),
-    "del-all-hosts": ("delAllHosts", ["service", "group"], {}),
-    "weight": ("setWeight", ["service", "group", "name", "weight"], {"weight": int}),
-    "down": ("hostAdminDown", ["service", "group", "name"], {}),
-    "up": ("hostAdminUp", ["service", "group", "name"], {}),
-    "retry": ("retryHost", ["service", "group", "name"], {}),
-    "enable-group": ("enableGroup", ["service", "group"], {}),
-    "scheduler": ("changeScheduler", ["service", "group", "scheduler"], {}),
-    "new-group": ("newGroup", ["service", "group", "scheduler"], {}),
-    "del-group": ("delGroup", ["service", "group"], {}),
-    "new-service": ("newService", ["service", "listen"], {}),
-    "del-service": ("delService", ["service"], {}),
-    "reopen-log": ("reopenLog", [], {}),
-    "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float}),
+    "status": ("getStatus", [], {}, "show every host's state and counters"),
+    "config": ("getConfig", [], {}, "show the configuration as it runs now"),
+    "services": ("listServices", [], {}, "list the services"),
+    "workers": ("getWorkers", [], {}, "list the worker processes (--workers)"),
+    "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": int},
+                 "add a host (ADDRESS is HOST:PORT, [IPv6]:PORT or an endpoint string)"),
+    "del-host": ("delHost", ["service", "group", "name"], {},
+                 "remove a host; its open connections finish"),
+    "del-all-hosts": ("delAllHosts", ["service", "group"], {}, "remove every host of a group"),
+    "weight": ("setWeight", ["service", "group", "name", "weight"], {"weight": int},
+               "change a host's weight (0 takes no new connections)"),
+    "drain": ("hostDrain", ["service", "group", "name"], {},
+              "drain a host: no new clients, open connections finish (undo with up)"),
+    "down": ("hostAdminDown", ["service", "group", "name"], {},
+             "put a host in maintenance; open connections finish"),
+    "up": ("hostAdminUp", ["service", "group", "name"], {},
+           "take a host out of maintenance or draining"),
+    "retry": ("retryHost", ["service", "group", "name"], {}, "check a host now"),
+    "enable-group": ("enableGroup", ["service", "group"], {}, "send new clients to this group"),
+    "scheduler": ("changeScheduler", ["service", "group", "scheduler"], {},
+                  "replace a group's scheduler (see twistd txlb --scheduler help)"),
+    "new-group": ("newGroup", ["service", "group", "scheduler"], {}, "add an empty group"),
+    "del-group": ("delGroup", ["service", "group"], {}, "delete a group that is not the enabled one"),
+    "new-service": ("newService", ["service", "listen"], {},
+                    "add a service listening on an endpoint, with an empty group 'default'"),
+    "del-service": ("delService", ["service"], {}, "stop and delete a service; open connections drain"),
+    "reopen-log": ("reopenLog", [], {}, "reopen (rotate) txlb's log file"),
+    "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float},
+                 "stop txlb, letting open connections finish for up to DRAINSECONDS"),
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """
+    An argument parser whose mistakes are one line, pointing at C{--help}.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _common(parser, suppress):
+    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    parser.add_argument("--url", default=default(os.environ.get("TXLB_URL", DEFAULT_URL)),
+                        help="the admin's XML-RPC URL; HOST:PORT is enough "
+                             f"(default $TXLB_URL or {DEFAULT_URL})")
+    parser.add_argument("--user", default=default(None), help="the admin user")
+    parser.add_argument("--password-file", default=default(None),
+                        help="a file holding the user's password (without one, txlbctl asks on the terminal)")
+    parser.add_argument("--json", action="store_true", default=default(False),
+                        help="print results as JSON, for scripts")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="txlbctl",
         description="Drive a running txlb through its XML-RPC admin.",
-        epilog="commands: " + "; ".join(
-            f"{name} {' '.join(a.upper() for a in args)}".strip() for name, (_, args, _) in COMMANDS.items()
-        ),
+        epilog="txlbctl COMMAND --help shows a command's arguments.",
     )
-    parser.add_argument("--url", default=os.environ.get("TXLB_URL", DEFAULT_URL),
-                        help="the admin's XML-RPC URL (default $TXLB_URL or %(default)s)")
-    parser.add_argument("--user", help="the admin user")
-    parser.add_argument("--password-file", help="a file holding the user's password")
-    parser.add_argument("--json", action="store_true", help="print results as JSON, for scripts")
-    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
-    parser.add_argument("args", nargs="*")
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    for name, (method, names, convert, summary) in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]} "
+                                  f"(XML-RPC {method}).")
+        _common(sub, suppress=True)
+        for argName in names:
+            key = argName.strip("[]")
+            kind = convert.get(key)
+            sub.add_argument(
+                key, metavar=key.upper(), nargs="?" if argName.startswith("[") else None,
+                type=_converter(key, kind) if kind else str,
+            )
     return parser
 
 
+def _converter(name, kind):
+    def convert(text):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+
+    convert.__name__ = name
+    return convert
+
+
+def normalURL(url):
+    """
+    C{url} with C{http://} added when it has no scheme and C{/RPC2} when it
+    has no path.
+
+    @raise ValueError: for a URL that is not http(s) or names no host.
+    """
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"--url {url!r}: the admin speaks http or https, not {parts.scheme}")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"--url {url!r}: the port must be a number") from None
+    if not parts.hostname:
+        raise ValueError(f"--url {url!r} names no host (write it as 127.0.0.1:8001)")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/RPC2", parts.query, parts.fragment))
+
+
+def readPassword(passwordFile, user, stdin=None, ask=getpass.getpass):
+    """
+    The password of C{user}: the first line of C{passwordFile}, else asked
+    on the terminal.
+
+    @raise ValueError: with one sentence, when the file cannot be read or
+        there is no terminal to ask on.
+    """
+    stdin = sys.stdin if stdin is None else stdin
+    if passwordFile:
+        try:
+            with open(passwordFile, encoding="utf-8") as f:
+                return f.readline().rstrip("\r\n")
+        except OSError as e:
+            raise ValueError(f"cannot read the password file {passwordFile}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"the password file {passwordFile} is not UTF-8 text") from None
+    if not stdin.isatty():
+        raise ValueError(f"--user {user} needs --password-file FILE when not run on a terminal")
+    try:
+        return ask(f"Password for {user}: ")
+    except (EOFError, KeyboardInterrupt):
+        raise ValueError("no password given") from None
+
+
 def _url(url, user, passwordFile):
+    url = normalURL(url)
     if not user:
         return url
-    password = ""
-    if passwordFile:
-        with open(passwordFile, encoding="utf-8") as f:
-            password = f.readline().rstrip("\r\n")
+    password = readPassword(passwordFile, user)
     parts = urlsplit(url)
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
     if parts.port:
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/RPC2", parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _arguments(command, values):
-    method, names, convert = COMMANDS[command]
-    required = [n for n in names if not n.startswith("[")]
-    if not len(required) <= len(values) <= len(names):
-        shape = " ".join(n.upper() for n in names)
-        raise ValueError(f"usage: txlbctl {command} {shape}".rstrip())
-    args = []
-    for name, value in zip(names, values):
-        key = name.strip("[]")
-        if key in convert:
-            try:
-                value = convert[key](value)
-            except ValueError:
-                raise ValueError(f"{key} must be a number, not {value!r}") from None
-        args.append(value)
-    return method, args
+def _arguments(args):
+    method, names, _, _ = COMMANDS[args.command]
+    values = [getattr(args, n.strip("[]")) for n in names]
+    while values and values[-1] is None:
+        values.pop()
+    return method, values
 
 
 def _when(seconds):
@@ -143,13 +229,19 @@ def main(argv=None):
     """
     Run C{txlbctl}; return the exit status.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
-        method, values = _arguments(args.command, args.args)
+        method, values = _arguments(args)
         url = _url(args.url, args.user, args.password_file)
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         print(f"txlbctl: {e}", file=sys.stderr)
         return 2
+    shown = normalURL(args.url)
     proxy = xmlrpc.client.ServerProxy(url, allow_none=False)
     try:
         result = getattr(proxy, method)(*values)
@@ -158,12 +250,29 @@ def main(argv=None):
         return 1
     except xmlrpc.client.ProtocolError as e:
         reason = "wrong or missing credentials (--user, --password-file)" if e.errcode == 401 else e.errmsg
-        print(f"txlbctl: {args.url} answered {e.errcode}: {reason}", file=sys.stderr)
+        hint = " (is that the txlb admin? it serves /RPC2)" if e.errcode in (404, 405, 501) else ""
+        print(f"txlbctl: {shown} answered {e.errcode}: {reason}{hint}", file=sys.stderr)
         return 1
-    except (OSError, socket.error, xmlrpc.client.Error) as e:
-        print(f"txlbctl: cannot reach the admin at {args.url}: {e}", file=sys.stderr)
+    except (OSError, socket.error, xmlrpc.client.Error, ValueError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        print(f"txlbctl: cannot reach the admin at {shown}: {why}", file=sys.stderr)
         return 1
-    print(json.dumps(result, sort_keys=True) if args.json else _human(args.command, result))
+    return _print(json.dumps(result, sort_keys=True) if args.json else _human(args.command, result))
+
+
+def _print(text):
+    """
+    Print C{text}; a reader that went away (C{txlbctl status | head}) is
+    not an error.
+    """
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return 0
 
 

@@ -2,6 +2,7 @@
 C{txlb passwd FILE USER [--role ROLE] [--password-stdin] [--delete]}: add,
 change or remove an admin user. Passwords are read from the terminal (twice)
 or once from standard input, and only their scrypt hash is written.
+Passwords shorter than L{MIN_PASSWORD_LENGTH} characters are refused.
 """
 
 import argparse
@@ -11,6 +12,9 @@ import sys
 
 from txlb.admin._users import ROLES, UserFile, hashPassword
 from txlb.errors import ConfigError
+
+#: The shortest password C{txlb passwd} accepts.
+MIN_PASSWORD_LENGTH = 8
 
 
 def passwd(argv):
@@ -23,7 +27,8 @@ def passwd(argv):
     parser.add_argument("file", help="the users file (created if missing)")
     parser.add_argument("user", help="the user's name")
     parser.add_argument("--role", choices=ROLES, default=None, help="admin (default for a new user) or readonly")
-    parser.add_argument("--password-stdin", action="store_true", help="read the password once from standard input")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help=f"read the password once from standard input (at least {MIN_PASSWORD_LENGTH} characters)")
     parser.add_argument("--delete", action="store_true", help="remove the user")
     args = parser.parse_args(argv)
     if not args.user or ":" in args.user or args.user.strip() != args.user:
@@ -43,16 +48,25 @@ def passwd(argv):
             print(f"txlb passwd: {args.file} has no user {args.user!r}", file=sys.stderr)
             return 1
         del entries[args.user]
-        users.save(entries)
+        try:
+            users.save(entries)
+        except OSError as e:
+            print(f"txlb passwd: cannot write {args.file}: {e.strerror or e}", file=sys.stderr)
+            return 1
         print(f"deleted {args.user}")
         return 0
     password = _readPassword(args.password_stdin)
     if password is None:
         return 1
-    role = args.role or (entries[args.user][0] if args.user in entries else "admin")
+    existed = args.user in entries
+    role = args.role or (entries[args.user][0] if existed else "admin")
     entries[args.user] = (role, hashPassword(password))
-    users.save(entries)
-    print(f"{'changed' if args.user in users.users() else 'added'} {args.user} ({role})")
+    try:
+        users.save(entries)
+    except OSError as e:
+        print(f"txlb passwd: cannot write {args.file}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(f"{'changed' if existed else 'added'} {args.user} ({role})")
     return 0
 
 
@@ -69,7 +83,10 @@ def _readPassword(fromStdin):
         if password != again:
             print("txlb passwd: the passwords differ; nothing changed", file=sys.stderr)
             return None
-    if not password:
-        print("txlb passwd: the password is empty; nothing changed", file=sys.stderr)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(
+            f"txlb passwd: a password needs at least {MIN_PASSWORD_LENGTH} characters; nothing changed",
+            file=sys.stderr,
+        )
         return None
     return password

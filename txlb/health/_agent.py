@@ -64,7 +64,7 @@ def heartbeat(argv, reactor=None):
     try:
         to = _destination(args.to)
         try:
-            key = readKey(args.key_file)
+            key = readKey(args.key_file, warn=lambda text: print(f"txlb heartbeat: warning: {text}", file=sys.stderr))
         except ValueError as e:
             raise ConfigError(str(e)) from None
         if reactor is None:

@@ -5,7 +5,7 @@ Turning a group's health description into services.
 from txlb.errors import ConfigError
 from txlb.health._checker import HealthChecker
 from txlb.health._ejection import PassiveEjector
-from txlb.health._heartbeat import HeartbeatListener
+from txlb.health._heartbeat import HeartbeatListener, keyWarning
 from txlb.health._registry import makeCheck
 from txlb.health._slowstart import SlowStart
 from txlb.health._wire import readKey
@@ -56,7 +56,7 @@ def healthServices(spec, pool, reactor, clock, random, makeHost):
     heartbeat = spec.heartbeat
     if heartbeat is not None:
         try:
-            key = readKey(heartbeat.keyFile)
+            key = readKey(heartbeat.keyFile, warn=keyWarning)
         except ValueError as e:
             raise ConfigError(f"group {spec.name!r}: {e}") from None
         services.append(

@@ -28,6 +28,7 @@ class CheckStatus:
     @ivar lastCheck: when the last check ended (seconds), or None.
     @ivar lastResult: C{"ok"}, the reason of the last failure, or None.
     @ivar nextCheck: when the next check is due (seconds), or None.
+    @ivar lastDuration: how long the last check took (seconds), or None.
     """
 
     passes = attr.ib()
@@ -36,6 +37,7 @@ class CheckStatus:
     lastCheck = attr.ib()
     lastResult = attr.ib()
     nextCheck = attr.ib()
+    lastDuration = attr.ib(default=None)
 
 
 class _HostCheck:
@@ -45,7 +47,7 @@ class _HostCheck:
 
     __slots__ = (
         "host", "passes", "failures", "faults", "lastCheck", "lastResult",
-        "nextCheck", "delay", "timer", "pending",
+        "nextCheck", "delay", "timer", "pending", "started", "lastDuration",
     )
 
     def __init__(self, host, delay):
@@ -54,10 +56,12 @@ class _HostCheck:
         self.lastCheck = self.lastResult = self.nextCheck = None
         self.delay = delay
         self.timer = self.pending = None
+        self.started = self.lastDuration = None
 
     def status(self):
         return CheckStatus(
-            self.passes, self.failures, self.faults, self.lastCheck, self.lastResult, self.nextCheck
+            self.passes, self.failures, self.faults, self.lastCheck, self.lastResult, self.nextCheck,
+            self.lastDuration,
         )
 
 
@@ -181,6 +185,7 @@ class HealthChecker(PoolWatcher):
     def _run(self, record):
         record.timer = None
         record.nextCheck = None
+        record.started = self.clock.seconds()
         timer = self.clock.callLater(self.timeout, lambda: record.pending.cancel())
         d = record.pending = maybeDeferred(self.check.check, record.host, self.timeout)
         d.addBoth(self._ended, record, timer)
@@ -189,6 +194,8 @@ class HealthChecker(PoolWatcher):
         cancelTimer(timer)
         record.pending = None
         record.lastCheck = self.clock.seconds()
+        if record.started is not None:
+            record.lastDuration = max(0.0, record.lastCheck - record.started)
         if not self.running or self._hosts.get(record.host.name) is not record:
             return None
         if hasattr(result, "getErrorMessage"):

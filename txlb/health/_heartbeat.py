@@ -4,6 +4,8 @@ whether to drain) in signed UDP datagrams.
 """
 
 import collections
+import ipaddress
+import socket
 
 from twisted.application.service import Service
 from twisted.internet.protocol import DatagramProtocol
@@ -14,12 +16,46 @@ from txlb.address import formatAddress
 from txlb.backend import DOWN, DRAINING, MAINT, UP
 from txlb.errors import ConfigError
 from txlb.health._observer import cancelTimer
-from txlb.health._wire import BadDatagram, ReplayGuard, decode
+from txlb.health._wire import BadDatagram, ReplayMemory, decode, destination, destinationField
 
 DEFAULT_DEAD_AFTER = 3.0
 DEFAULT_LEAVE_AFTER = 60.0
 DEFAULT_MAX_AGE = 10.0
-DROP_KINDS = ("oversized", "garbled", "unsigned", "stale", "replayed", "unknown")
+DROP_KINDS = ("oversized", "garbled", "misdirected", "unsigned", "stale", "replayed", "unknown")
+#: The receive buffer asked for, so that a burst of junk does not push
+#: valid beats out (the system may give less).
+RECEIVE_BUFFER = 4 * 2**20
+#: Nonces are remembered per key for the whole process.
+REPLAY = ReplayMemory()
+
+
+def isLocalAddress(host):
+    """
+    True when C{host} (an IP address) is one of this machine's: binding a
+    UDP socket to it works.
+    """
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host, 0))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _address(text):
+    host, _, port = text.rpartition(":")
+    try:
+        return ipaddress.ip_address(host.strip("[]")), int(port)
+    except ValueError:
+        return None
+
+
+def keyWarning(text):
+    """
+    Log the warning about a heartbeat key file every user may read.
+    """
+    HeartbeatListener.log.warn("{warning}", warning=text)
 
 
 def parseUDPEndpoint(description):
@@ -71,7 +107,14 @@ class HeartbeatListener(Service):
     @ivar forward: None, or called with C{(datagram, source)} for each beat
         accepted (worker 0 passes them on to the other workers).
     @ivar bind: False in a worker process other than worker 0: it does not
-        listen, and hears the beats worker 0 forwards through L{received}.
+        listen, and hears the beats worker 0 forwards through L{received}
+        (worker 0 checked their destination).
+
+    A beat must be signed for the address the listener is bound to (its
+    C{to}): the interface and port it got (port 0 included); on a wildcard
+    interface, any of this machine's addresses with that port. Each nonce
+    is accepted once per key in the whole process (C{replay}, one
+    L{ReplayMemory} for all listeners by default).
     """
 
     log = Logger()
@@ -88,6 +131,8 @@ class HeartbeatListener(Service):
         register=False,
         leaveAfter=DEFAULT_LEAVE_AFTER,
         maxAge=DEFAULT_MAX_AGE,
+        replay=None,
+        isLocal=isLocalAddress,
     ):
         self.pool = pool
         self.reactor = reactor
@@ -99,7 +144,12 @@ class HeartbeatListener(Service):
         self.deadAfter = deadAfter
         self.register = register
         self.leaveAfter = leaveAfter
-        self.guard = ReplayGuard(maxAge)
+        self.maxAge = maxAge
+        self.guard = (replay if replay is not None else REPLAY).guardFor(key, maxAge)
+        self.isLocal = isLocal
+        self._to = None
+        self._bound = None
+        self._local = {}
         self.dropped = collections.Counter()
         self.listeningPort = None
         self._beats = {}
@@ -125,6 +175,16 @@ class HeartbeatListener(Service):
         self.listeningPort = self.reactor.listenUDP(
             self.port, _Receiver(self), interface=self.interface
         )
+        bound = self.listeningPort.getHost()
+        host = ipaddress.ip_address(bound.host)
+        self._bound = (host, bound.port)
+        self._to = None if host.is_unspecified else destinationField(destination(bound.host, bound.port))
+        sock = getattr(self.listeningPort, "socket", None)
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            except OSError:
+                pass
         self.log.info(
             "group {group}: heartbeats on udp {address}",
             group=self.pool.name,
@@ -147,13 +207,36 @@ class HeartbeatListener(Service):
         Handle one datagram from C{source} (C{(host, port)}).
         """
         try:
-            beat = self.guard.admit(decode(datagram, self.key), self.clock.seconds())
+            beat = decode(datagram, self.key, self._to)
+            self._checkDestination(beat)
+            beat = self.guard.admit(beat, self.clock.seconds(), self.maxAge)
             self._accept(beat)
         except BadDatagram as e:
             self._drop(e, source)
             return
         if self.forward is not None:
             self.forward(datagram, source)
+
+    def _checkDestination(self, beat):
+        if self._bound is None:
+            return
+        to = _address(beat.to)
+        host, port = self._bound
+        if to is not None and to[1] == port:
+            if not host.is_unspecified:
+                if to[0] == host:
+                    return
+            elif self._isLocal(to[0]):
+                return
+        raise BadDatagram("misdirected", f"signed for {beat.to or 'no address'}, not for this listener")
+
+    def _isLocal(self, ip):
+        local = self._local.get(ip)
+        if local is None:
+            if len(self._local) >= 256:
+                self._local.clear()
+            local = self._local[ip] = self.isLocal(str(ip))
+        return local
 
     def _drop(self, error, source):
         self.dropped[error.kind] += 1

@@ -21,7 +21,7 @@ from twisted.logger import Logger
 
 from txlb._ratelimit import RateLimiter
 from txlb.errors import ConfigError
-from txlb.health._wire import BadDatagram, Beat, encode
+from txlb.health._wire import BadDatagram, Beat, destination, encode
 
 DEFAULT_EVERY = 1.0
 
@@ -43,9 +43,9 @@ def _nonce():
 
 class HeartbeatSender(Service):
     """
-    Sends a signed heartbeat to C{to} (an C{(IP, port)} pair) every
-    C{every} seconds while running, and one at once on L{drain} and
-    L{resume}.
+    Sends a signed heartbeat to C{to} (an C{(IP, port)} pair: the
+    listener's own address, which each beat signs) every C{every} seconds
+    while running, and one at once on L{drain} and L{resume}.
 
     @param load: a no-argument callable giving the load to report.
     @param nonce: a no-argument callable giving a fresh nonce (16-64
@@ -132,6 +132,7 @@ class HeartbeatSender(Service):
             self.state,
             self.clock.seconds(),
             self.nonce(),
+            destination(*self.to),
         )
         try:
             self._port.write(encode(beat, self.key), self.to)

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web import xmlrpc as webxmlrpc
 
 from txlb.admin import AdminRPC, AdminService
+from txlb.admin._limits import AdminLimits
 from txlb.admin._faults import BAD_ARGUMENT, NOT_FOUND
 from txlb.errors import ConfigError
 from txlb.health import HeartbeatListener
@@ -111,7 +112,10 @@ class ControlService(AdminService):
 
     def __init__(self, balancer, path, builder, serving):
         self.serving = serving
-        AdminService.__init__(self, balancer, [f"unix:{path}:mode=600"], builder)
+        # Worker 0's own calls: no descriptor reserve to refuse them by.
+        AdminService.__init__(
+            self, balancer, [f"unix:{path}:mode=600"], builder, limits=AdminLimits(descriptorReserve=0)
+        )
 
     def makeRoot(self, user=None, readOnly=False):
         root = AdminService.makeRoot(self, "worker 0", readOnly)
