@@ -4,10 +4,16 @@ described: C{.tac} values, C{--backend ...,proxy=}, the quick-start flags,
 and the example C{tacs/edge.tac}.
 """
 
+import contextlib
+import io
 import os
 
+from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from txlb.admin._view import config
+from txlb.builder import Builder
+from txlb.cli import main
 from txlb.config import Balancer, Group, Host, Service, parseBackend
 from txlb.errors import ConfigError
 from txlb.proxyaccept import ProxyHeaderFactory
@@ -137,11 +143,6 @@ class AdminConfigTests(SynchronousTestCase):
         The admin's C{getConfig} shows each service's access lists and
         limits (0: none) and each host's PROXY header version ("": none).
         """
-        from twisted.internet.testing import MemoryReactorClock
-
-        from txlb.admin._view import config
-        from txlb.builder import Builder
-
         spec = Balancer(
             services=[
                 Service(
@@ -166,11 +167,6 @@ class CheckCommandTests(SynchronousTestCase):
         C{txlb check} shows a service's access lists and limits and each
         host's PROXY header version.
         """
-        import contextlib
-        import io
-
-        from txlb.cli import main
-
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             self.assertEqual(main(["check", os.path.join(ROOT, "tacs", "edge.tac")]), 0)

@@ -99,9 +99,8 @@ def haproxyParts():
     Reach-in: the private modules of L{twisted.protocols.haproxy}
     (C{_wrapper}, C{_v1parser}, C{_v2parser}, C{_exceptions}, C{_info}), which only
     export C{proxyEndpoint}; the same names and behaviour from 22.10 to
-    26.10. Missing: ImportError, raised only when a C{haproxy:} listener is
-    configured (L{txlb.listener} imports L{txlb.proxyaccept} then), which
-    the listener turns into a sentence.
+    26.10. Missing: ImportError when L{txlb.proxyaccept} is imported (there
+    is no fallback: the PROXY protocol needs Twisted's parsers).
     """
     from twisted.protocols.haproxy._exceptions import InvalidProxyHeader
     from twisted.protocols.haproxy._info import ProxyInfo

@@ -9,6 +9,7 @@ from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._twisted import limitAccepts, observeAcceptErrors, pauseAccepting, resumeAccepting, setBacklog
 from txlb.address import formatAddress, listenEndpoint
 from txlb.errors import ConfigError, StartupError, quietExit
+from txlb.proxyaccept import ProxyHeaderFactory
 
 # Twisted listens with a backlog of 50: a burst of connections overflows it
 # and each dropped SYN costs its client a second. The kernel caps this at
@@ -27,12 +28,6 @@ def _proxyHeaderFactory(description, factory, proxyHeader):
     """
     if proxyHeader is None:
         raise ConfigError(f"listen endpoint {description!r}: this listener cannot read PROXY headers")
-    try:
-        from txlb.proxyaccept import ProxyHeaderFactory
-    except ImportError as e:
-        raise ConfigError(
-            f"listen endpoint {description!r} needs Twisted's PROXY protocol support: {e}"
-        ) from None
     return ProxyHeaderFactory(factory, *proxyHeader)
 
 
