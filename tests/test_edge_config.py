@@ -174,7 +174,7 @@ class CheckCommandTests(SynchronousTestCase):
         self.assertIn("balancer: maxconn=20000\n", text)
         self.assertIn(
             " allow=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8 deny=10.66.0.0/16 "
-            "maxClientConns=20 maxClientRate=50 maxconn=10000 proxyHeaderTimeout=3\n",
+            "maxClientConns=20 maxClientRate=50 maxconn=10000 proxyHeaderTimeout=3",
             text,
         )
         self.assertIn("host app1: address=127.0.0.1:8081 weight=1 backup=no maxconn=none proxy=v2", text)

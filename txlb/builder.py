@@ -32,7 +32,9 @@ from txlb.maxconn import ConnectionCap
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
 from txlb.relay import RelaySettings
-from txlb.schedulers import makeScheduler
+from txlb.routing import Routing
+from txlb.schedulers import makeScheduler, parseSchedulerSpec, schedulerFactory
+from txlb.schedulers._keys import needsHello
 
 
 class Builder:
@@ -84,16 +86,46 @@ class Builder:
             proxy=proxy,
         )
 
-    def schedulerMaker(self, spec):
+    def schedulerMaker(self, spec, hashKey=None):
         """
         Check a scheduler spec now and return a no-argument callable making
         schedulers from it (a pool makes two: primaries and backups).
 
+        @param hashKey: a function for the scheduler's C{key} option (a
+            L{txlb.config.Group}'s C{hashKey}), or None.
         @raise txlb.errors.ConfigError: for an unknown scheduler or option.
         """
-        maker = partial(makeScheduler, spec, self.clock, self.random)
+        if hashKey is None:
+            maker = partial(makeScheduler, spec, self.clock, self.random)
+        else:
+            name, options = parseSchedulerSpec(spec)
+            options["key"] = hashKey
+            maker = partial(schedulerFactory(name).makeScheduler, options, self.clock, self.random)
         maker()
         return maker
+
+    def routing(self, spec):
+        """
+        The L{Routing} of a L{txlb.config.Service}, or None when every
+        connection goes to the enabled group and nothing needs the
+        ClientHello.
+
+        @raise txlb.errors.ConfigError: for an unknown router plugin.
+        """
+        hello = any(
+            needsHello(group.hashKey or parseSchedulerSpec(group.scheduler)[1].get("key"))
+            for group in spec.groups
+        )
+        if not (spec.routes or spec.router is not None or hello):
+            return None
+        return Routing(
+            spec.name,
+            [g.name for g in spec.groups],
+            self.clock,
+            spec.routes,
+            spec.router,
+            needsHello=hello,
+        )
 
     def pool(self, spec):
         """
@@ -102,7 +134,7 @@ class Builder:
         """
         pool = Pool(
             spec.name,
-            self.schedulerMaker(spec.scheduler),
+            self.schedulerMaker(spec.scheduler, spec.hashKey),
             spec.scheduler,
             self.clock,
             queueSize=spec.queueSize,
@@ -133,6 +165,7 @@ class Builder:
                 maxTries=spec.maxTries,
                 bufferSize=spec.bufferSize,
                 splice=spec.splice,
+                helloTimeout=spec.helloTimeout,
             ),
             drainTimeout=spec.drainTimeout,
             bind=self.bind,
@@ -141,6 +174,7 @@ class Builder:
             maxconn=spec.maxconn,
             processCap=self.processCap,
             proxyHeaderTimeout=spec.proxyHeaderTimeout,
+            routing=self.routing(spec),
         )
         for group in spec.groups:
             pool = self.pool(group)

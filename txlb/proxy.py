@@ -16,6 +16,7 @@ from txlb.errors import ConfigError
 from txlb.listener import Listener
 from txlb.maxconn import ConnectionCap
 from txlb.relay import RelayFactory, RelaySettings
+from txlb.routing import RouteCount
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 #: Seconds a client of a C{haproxy:} listener has to send its PROXY header.
@@ -44,6 +45,9 @@ class ProxyService(MultiService):
     @ivar refusals: clients closed before any backend work, ever, by
         reason (C{denied}, C{max-client-conns}, C{max-client-rate},
         C{proxy-header}, C{proxy-header-timeout}).
+    @ivar routing: the L{txlb.routing.Routing} choosing a group per
+        connection, or None: every connection goes to the enabled group
+        (and is counted in C{defaultCount}).
     """
 
     log = Logger()
@@ -61,6 +65,7 @@ class ProxyService(MultiService):
         maxconn=None,
         processCap=None,
         proxyHeaderTimeout=DEFAULT_HEADER_TIMEOUT,
+        routing=None,
     ):
         """
         @param bind: what binds this service's listeners (see
@@ -80,6 +85,11 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
+        self.routing = routing
+        if routing is not None:
+            # A router may name any group the service has now.
+            routing.groups = self.pools
+        self.defaultCount = RouteCount()
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
@@ -118,10 +128,11 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
+        factory = RelayFactory(self, description)
         listener = Listener(
             self.name,
             description,
-            self.factory,
+            factory,
             self.reactor,
             onFailure,
             bind=self.bind,
@@ -191,14 +202,15 @@ class ProxyService(MultiService):
 
     # Access control and limits
 
-    def admit(self, client, peer):
+    def admit(self, client):
         """
-        Check a new client at C{peer} (its real address) before any
-        backend work: None when it may go on, else the reason word it was
-        refused for (counted, and logged one line a second at most).
+        Check a new C{client} (a L{ClientSide}) on its real address before
+        any backend work: None when it may go on, else the reason word it
+        was refused for (counted, and logged one line a second at most).
         """
         if not self._checking:
             return None
+        peer = client.transport.getPeer()
         host = getattr(peer, "host", None)
         if not self.access.permits(host):
             self.noteRefused(DENIED, peer, "denied by the access list")

@@ -119,6 +119,24 @@ class StatusElement(Element):
                     f"{group['queue']} waiting now, {group['queued']} queued and {group['refused']} refused ever",
                 )
                 yield self._hosts(pool, rows[:-1], group)
+            routes = _view.routeStatus(proxy)
+            if routes:
+                yield tags.h3("routes")
+                yield self._routes(routes)
+
+    def _routes(self, routes):
+        head = tags.tr(*[tags.th(h) for h in ("route", "matches", "group", "connections", "in", "out")])
+        rows = [head]
+        for name, route in routes.items():
+            rows.append(tags.tr(
+                tags.td(name),
+                tags.td(route["match"]),
+                tags.td(route["group"] or "(enabled group)"),
+                tags.td(str(int(route["connections"])), class_="num"),
+                tags.td(_bytes(route["bytesIn"]), class_="num"),
+                tags.td(_bytes(route["bytesOut"]), class_="num"),
+            ))
+        return tags.table(*rows)
 
     def _hosts(self, pool, rows, group):
         head = tags.tr(*[tags.th(h) for h in (

@@ -108,6 +108,52 @@ def serviceRefusals(proxy):
     return refusals
 
 
+def routeCounts(proxy, label, count):
+    """
+    A route's C{connections}, C{bytesIn} and C{bytesOut}, over every
+    worker.
+    """
+    others = _others(proxy, ("route", label))
+    return {
+        "connections": count.connections + others.get("connections", 0),
+        "bytesIn": count.bytesIn + others.get("bytesIn", 0),
+        "bytesOut": count.bytesOut + others.get("bytesOut", 0),
+    }
+
+
+def routes(proxy):
+    """
+    A service's routes in the order they are tried (the router first,
+    C{default} last): C{route}, C{group} (empty for the enabled group) and
+    C{match}, without counters; empty when the service does not route.
+    """
+    if proxy.routing is None:
+        return []
+    return proxy.routing.describe()
+
+
+def routeStatus(proxy):
+    """
+    The counters of each route of a service, by route name: C{group},
+    C{match}, C{connections}, C{bytesIn}, C{bytesOut}.
+    """
+    routing = proxy.routing
+    if routing is None:
+        return {}
+    status = {}
+    for row in routing.describe():
+        label = row["route"]
+        counts = routeCounts(proxy, label, routing.counts[label])
+        status[label] = {
+            "group": row["group"],
+            "match": row["match"],
+            "connections": number(counts["connections"]),
+            "bytesIn": float(counts["bytesIn"]),
+            "bytesOut": float(counts["bytesOut"]),
+        }
+    return status
+
+
 def hostStatus(host, checker=None, ejection=None, counts=None):
     """
     One host's state and counters (C{counts}, from L{hostCounts}, when
@@ -186,6 +232,7 @@ def serviceStatus(proxy):
         "clients": number(counts["clients"]),
         "refusals": {reason: number(n) for reason, n in serviceRefusals(proxy).items()},
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
+        "routes": routeStatus(proxy),
     }
 
 
