@@ -15,7 +15,10 @@ from txlb import proxyheader, terminations
 from txlb.address import backendConnector
 from txlb.backend import Backend
 from txlb.builder import Builder
-from txlb.config import Group, Host, Service
+from twisted.web.xmlrpc import Fault
+
+from txlb.admin import AdminAPI, AdminRPC
+from txlb.config import Balancer, Group, Host, Service
 from txlb.health import makeCheck
 
 DONE = Failure(ConnectionDone())
@@ -161,3 +164,38 @@ class HealthCheckHeaderTests(SynchronousTestCase):
             transport = StringTransport()
             reactor.tcpClients[-1][2].buildProtocol(None).makeConnection(transport)
             self.assertTrue(transport.value().startswith(first + b"GET /health HTTP/1.0\r\n"), transport.value())
+
+
+class ReconfigureTests(RelayCase):
+    def test_setServiceChangesTheEdgeSettings(self):
+        """
+        setService (as applyConfig and SIGHUP use it) changes the access
+        list, the per-client limits, maxconn and the PROXY header timeout
+        of the running service; a connection admitted before is released
+        into the table it was counted in.
+        """
+        spec = Balancer(services=[Service(
+            "web", listen="haproxy:tcp:0", groups=[Group("g", hosts=[Host("a", "127.0.0.1:80")])],
+            maxClientConns=1,
+        )])
+        builder = Builder(self.reactor)
+        balancer = builder.balancer(spec)
+        api = AdminAPI(balancer, builder)
+        proxy = balancer.proxies["web"]
+        early, _ = AdmissionTests.acceptFrom(self, proxy, "10.0.0.1")
+        before = proxy.limits
+        result = AdminRPC(api, "tester").lookupProcedure("setService")("web", {
+            "deny": ["192.0.2.0/24"], "maxClientConns": 3, "maxClientRate": 5, "maxconn": 7,
+            "proxyHeaderTimeout": 1.5,
+        })
+        self.assertFalse(isinstance(result, Fault), result)
+        self.assertFalse(proxy.access.permits("192.0.2.1"))
+        self.assertIs(proxy.limits, before)
+        self.assertEqual((proxy.limits.maxConns, proxy.limits.maxRate), (3, 5))
+        self.assertEqual((proxy.cap.limit, proxy.proxyHeaderTimeout), (7, 1.5))
+        _, transport = AdmissionTests.acceptFrom(self, proxy, "192.0.2.1")
+        self.assertTrue(transport.disconnecting)
+        AdminRPC(api, "tester").lookupProcedure("setService")("web", {"maxClientConns": None, "maxClientRate": None})
+        self.assertIsNone(proxy.limits)
+        early.connectionLost(DONE)
+        self.assertEqual(before.openFor("10.0.0.1"), 0)

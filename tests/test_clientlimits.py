@@ -105,6 +105,26 @@ class RateTests(SynchronousTestCase):
         self.assertEqual(table.admit("b"), MAX_CLIENT_RATE)
         self.assertEqual(table.admit("held"), MAX_CLIENT_RATE)
 
+    def test_setLimits(self):
+        """
+        Changing the limits keeps what is open counted and the latest
+        admission times within the new rate.
+        """
+        clock = Clock()
+        table = ClientTable(clock, maxConns=1, maxRate=3)
+        table.admit("a")
+        table.admit("b")
+        table.release("b")
+        table.setLimits(2, 1)
+        self.assertEqual(table.admit("a"), MAX_CLIENT_RATE)
+        self.assertEqual(table.admit("b"), MAX_CLIENT_RATE)
+        clock.advance(WINDOW)
+        self.assertIsNone(table.admit("a"))
+        self.assertEqual(table.openFor("a"), 2)
+        table.setLimits(2, None)
+        self.assertEqual(table.admit("a"), MAX_CLIENT_CONNS)
+        self.assertIsNone(table.admit("c"))
+
     @given(
         st.integers(min_value=1, max_value=5),
         st.lists(

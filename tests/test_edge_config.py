@@ -11,10 +11,11 @@ import os
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.admin._view import config
+from txlb.admin._reconfigure import configOf
 from txlb.builder import Builder
 from txlb.cli import main
 from txlb.config import Balancer, Group, Host, Service, parseBackend
+from txlb.plain import fromPlain
 from txlb.errors import ConfigError
 from txlb.proxyaccept import ProxyHeaderFactory
 from txlb.tacfile import loadTac
@@ -140,8 +141,9 @@ class ExampleTests(SynchronousTestCase):
 class AdminConfigTests(SynchronousTestCase):
     def test_getConfigShowsTheEdgeSettings(self):
         """
-        The admin's C{getConfig} shows each service's access lists and
-        limits (0: none) and each host's PROXY header version ("": none).
+        The admin's C{getConfig} carries the access lists and limits, the
+        process's maxconn and each host's PROXY header version, and reads
+        back as the same description.
         """
         spec = Balancer(
             services=[
@@ -151,14 +153,14 @@ class AdminConfigTests(SynchronousTestCase):
                     deny=["10.0.0.0/8"],
                     maxClientRate=7,
                 ),
-            ]
+            ],
+            maxconn=5,
         )
-        web = config(Builder(MemoryReactorClock()).balancer(spec))["web"]
-        self.assertEqual(
-            {k: web[k] for k in ("allow", "deny", "maxClientConns", "maxClientRate", "maxconn")},
-            {"allow": [], "deny": ["10.0.0.0/8"], "maxClientConns": 0, "maxClientRate": 7, "maxconn": 0},
-        )
-        self.assertEqual({n: h["proxy"] for n, h in web["groups"]["g"]["hosts"].items()}, {"a": "v1", "b": ""})
+        plain = configOf(Builder(MemoryReactorClock()).balancer(spec))
+        web = plain["services"]["web"]
+        self.assertEqual((web["deny"], web["maxClientRate"], plain["maxconn"]), (["10.0.0.0/8"], 7, 5))
+        self.assertEqual(web["groups"]["g"]["hosts"]["a"]["proxy"], "v1")
+        self.assertEqual(fromPlain(Balancer, plain), spec)
 
 
 class CheckCommandTests(SynchronousTestCase):
@@ -171,7 +173,7 @@ class CheckCommandTests(SynchronousTestCase):
         with contextlib.redirect_stdout(out):
             self.assertEqual(main(["check", os.path.join(ROOT, "tacs", "edge.tac")]), 0)
         text = out.getvalue()
-        self.assertIn("balancer: maxconn=20000\n", text)
+        self.assertIn("balancer: maxconn=20000", text)
         self.assertIn(
             " allow=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8 deny=10.66.0.0/16 "
             "maxClientConns=20 maxClientRate=50 maxconn=10000 proxyHeaderTimeout=3",

@@ -133,15 +133,39 @@ class BatchTests(SynchronousTestCase):
         port.doRead()
         self.assertEqual(port.batches, [3])
 
-    def test_noLimitNoWrapper(self):
+    def test_noLimitSameBatch(self):
         """
-        A listener with no limit leaves the port's accept loop alone.
+        Without a limit the accept batch is Twisted's own; a limit set
+        later (a reconfiguration) applies to the next batch.
         """
+        cap = ConnectionCap("service web", Clock())
         listener = Listener("web", "tcp:0", None, MemoryReactorClock())
-        ConnectionCap("service web", Clock()).addListener(listener)
+        cap.addListener(listener)
         port = BatchPort()
         listener._bound(port)
-        self.assertNotIn("doRead", vars(port))
+        port.doRead()
+        cap.opened()
+        cap.setLimit(3)
+        port.doRead()
+        self.assertEqual(port.batches, [100, 2])
+
+    def test_setLimit(self):
+        """
+        Lowering the limit to what is open holds the listeners at once;
+        raising it (or removing it) lets them go.
+        """
+        cap = ConnectionCap("service web", Clock(), 10)
+        listener = listening()
+        cap.addListener(listener)
+        cap.opened()
+        cap.opened()
+        cap.setLimit(2)
+        self.assertFalse(listener.port.reading)
+        cap.setLimit(None)
+        self.assertTrue(listener.port.reading)
+        cap.closed()
+        cap.closed()
+        self.assertTrue(listener.port.reading)
 
 
 class BuiltTests(SynchronousTestCase):

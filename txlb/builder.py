@@ -211,6 +211,7 @@ class Builder:
             refresh=spec.refresh,
             projectURL=spec.projectURL,
             limits=limitsOf(spec),
+            legacyWebAPI=spec.legacyWebAPI,
         )
         admin.setServiceParent(top)
         return admin

@@ -109,6 +109,23 @@ class ClientTable:
                 self._idle.popitem(last=False)
                 self.evicted += 1
 
+    def setLimits(self, maxConns, maxRate):
+        """
+        Change the limits in place (a reconfiguration): the connections
+        open now stay counted; with a new rate, each address keeps its
+        latest admission times.
+        """
+        self.maxConns = maxConns
+        if maxRate == self.maxRate:
+            return
+        self.maxRate = maxRate
+        for table in (self._active, self._idle):
+            for key, entry in list(table.items()):
+                times = entry.times
+                entry.times = deque(times or (), maxlen=maxRate) if maxRate else None
+                if table is self._idle and not entry.times:
+                    del table[key]
+
     def openFor(self, key):
         """
         Connections open now for C{key}.

@@ -391,6 +391,8 @@ class Admin:
     @ivar requestTimeout: seconds a whole request may take, answer included.
     @ivar maxConnections: admin connections open at once; more are closed.
     @ivar descriptorReserve: file descriptors the admin leaves to the relay.
+    @ivar legacyWebAPI: also answer pythondirector's web API (C{/running.txt},
+        C{/addHost?...}; see doc/migration.rst).
     """
 
     listen = attr.ib(converter=_strings)
@@ -403,6 +405,7 @@ class Admin:
     requestTimeout = attr.ib(default=60.0, validator=_number("the admin's requestTimeout", above=True))
     maxConnections = attr.ib(default=64, validator=_number("the admin's maxConnections", 1, integer=True))
     descriptorReserve = attr.ib(default=256, validator=_number("the admin's descriptorReserve", integer=True))
+    legacyWebAPI = attr.ib(default=False, converter=bool)
 
     @listen.validator
     def _checkListen(self, attribute, value):
@@ -424,6 +427,9 @@ class Balancer:
         over every service; at the cap every listener stops accepting
         until one ends (None: no limit). With C{--workers N}, each worker
         process has this cap of its own.
+    @ivar state: a file the running configuration is kept in (written after
+        every change; at start, when it exists, it wins over this
+        description): see doc/reconfiguration.rst. None keeps no state.
     """
 
     services = attr.ib(default=(), converter=tuple)
@@ -431,6 +437,12 @@ class Balancer:
     maxconn = attr.ib(
         default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
     )
+    state = attr.ib(default=None)
+
+    @state.validator
+    def _checkState(self, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"state must be the path of a file, not {value!r}")
 
     @services.validator
     def _checkServices(self, attribute, value):

@@ -28,7 +28,7 @@ def _proxyHeaderFactory(description, factory, proxyHeader):
     """
     if proxyHeader is None:
         raise ConfigError(f"listen endpoint {description!r}: this listener cannot read PROXY headers")
-    return ProxyHeaderFactory(factory, *proxyHeader)
+    return ProxyHeaderFactory(factory, proxyHeader)
 
 
 class _AcceptErrors:
@@ -79,10 +79,10 @@ class Listener(Service):
         self, serviceName, description, factory, reactor, onFailure=None, bind=None, proxyHeader=None
     ):
         """
-        @param proxyHeader: C{(service, timeout)} for a C{haproxy:}
-            listener: the L{txlb.proxy.ProxyService} that counts what the
-            header reader refuses, and the seconds a client has to send
-            its header.
+        @param proxyHeader: for a C{haproxy:} listener, the
+            L{txlb.proxy.ProxyService} that counts what the header reader
+            refuses and says how long a client has to send its header
+            (C{proxyHeaderTimeout}).
         @param bind: None to listen on the endpoint, or a callable given
             this listener that returns a Deferred firing with the listening
             port (with C{--workers}: a port every worker process shares).
@@ -180,7 +180,8 @@ class Listener(Service):
         observeAcceptErrors(port, _AcceptErrors(self, self.reactor))
         if self.holders:
             pauseAccepting(port)
-        if any(cap.limit is not None for cap in self.caps):
+        if self.caps:
+            # Also without a limit now: a reconfiguration may set one.
             limitAccepts(port, self.headroom)
         # Said once the reactor runs, so that the line means "serving".
         self.reactor.callWhenRunning(self._announce)

@@ -52,6 +52,22 @@ class ConnectionCap:
         if self.holding:
             listener.hold(self)
 
+    def setLimit(self, limit):
+        """
+        Change the limit (a reconfiguration): hold or let go of the
+        listeners at once as the new limit says.
+        """
+        self.limit = limit
+        if self.holding and (limit is None or self.open < limit):
+            self.holding = False
+            for listener in self._listeners:
+                listener.release(self)
+        elif not self.holding and limit is not None and self.open >= limit:
+            self.holding = True
+            self.reached += 1
+            for listener in self._listeners:
+                listener.hold(self)
+
     def room(self):
         """
         How many more connections fit now (None: no limit).
@@ -85,7 +101,7 @@ class ConnectionCap:
         One connection fewer.
         """
         self.open -= 1
-        if self.holding and self.open < self.limit:
+        if self.holding and (self.limit is None or self.open < self.limit):
             self.holding = False
             for listener in self._listeners:
                 listener.release(self)

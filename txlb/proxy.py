@@ -136,7 +136,7 @@ class ProxyService(MultiService):
             self.reactor,
             onFailure,
             bind=self.bind,
-            proxyHeader=(self, self.proxyHeaderTimeout),
+            proxyHeader=self,
         )
         listener.setServiceParent(self)
         for cap in self.caps:
@@ -221,8 +221,24 @@ class ProxyService(MultiService):
             if reason is not None:
                 self.noteRefused(reason, peer, f"over its {reason} limit")
                 return reason
-            client.clientKey = host
+            client.clientKey = (limits, host)
         return None
+
+    def updateEdge(self, model):
+        """
+        Take the access list, per-client limits, C{maxconn} and PROXY
+        header timeout of C{model} (a service built aside from a changed
+        description: C{setService}, C{applyConfig}, C{SIGHUP}). Connections
+        open now keep counting where they were counted.
+        """
+        self.access = model.access
+        if model.limits is None or self.limits is None:
+            self.limits = model.limits
+        else:
+            self.limits.setLimits(model.limits.maxConns, model.limits.maxRate)
+        self._checking = not self.access.empty or self.limits is not None
+        self.cap.setLimit(model.cap.limit)
+        self.proxyHeaderTimeout = model.proxyHeaderTimeout
 
     def noteRefused(self, reason, peer, why):
         """
@@ -274,7 +290,8 @@ class ProxyService(MultiService):
         self.clients.discard(client)
         self.connectionClosed()
         if client.clientKey is not None:
-            self.limits.release(client.clientKey)
+            table, key = client.clientKey
+            table.release(key)
         if self._drained is not None and not self.clients:
             self._drainFinished()
 

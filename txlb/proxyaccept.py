@@ -129,7 +129,7 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
     def connectionMade(self):
         factory = self.factory
         factory.service.connectionOpened()
-        self._deadline = factory.clock.callLater(factory.timeout, self._late)
+        self._deadline = factory.clock.callLater(factory.service.proxyHeaderTimeout, self._late)
 
     def dataReceived(self, data):
         if self._ready:
@@ -180,7 +180,7 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
     def _late(self):
         self._deadline = None
         self.factory.service.connectionClosed()
-        self._refuse(LATE, "no PROXY protocol header within %g s" % self.factory.timeout)
+        self._refuse(LATE, "no PROXY protocol header within %g s" % self.factory.service.proxyHeaderTimeout)
 
     def _refuse(self, reason, why):
         self.termination = terminations.PROXY_HEADER
@@ -212,20 +212,19 @@ class ProxyHeaderFactory(HAProxyWrappingFactory):
     Wraps a service's relay factory for a C{haproxy:} listener.
 
     @ivar service: the L{txlb.proxy.ProxyService} that counts refusals and
-        connections.
+        connections, and says how long a client has to send its header
+        (C{proxyHeaderTimeout}, read for each connection).
     @ivar clock: the service's clock, for the deadline.
-    @ivar timeout: seconds a client has to send its header.
     """
 
     protocol = ProxyHeaderProtocol
     noisy = False
     log = Logger()
 
-    def __init__(self, wrappedFactory, service, timeout):
+    def __init__(self, wrappedFactory, service):
         HAProxyWrappingFactory.__init__(self, wrappedFactory)
         self.service = service
         self.clock = service.clock
-        self.timeout = timeout
 
 
 __all__ = ["ProxyHeaderFactory", "ProxyHeaderProtocol", "MALFORMED", "LATE"]

@@ -61,8 +61,9 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
-    @ivar clientKey: the address this connection counts under in the
-        service's per-client limits, or None.
+    @ivar clientKey: C{(table, address)}: the per-client table
+        (L{txlb.clientlimits.ClientTable}) this connection counts in and
+        under which address, or None.
     @ivar route: the name of the route that chose the group
         (L{txlb.routing}; C{default} when none did), once routed.
     @ivar connection: the L{txlb.routing.Connection} routed, once routed.

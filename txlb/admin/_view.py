@@ -241,39 +241,3 @@ def status(balancer):
     The whole balancer's live status, by service.
     """
     return {name: serviceStatus(proxy) for name, proxy in balancer.proxies.items()}
-
-
-def config(balancer):
-    """
-    The balancer's configuration as it runs now, by service.
-    """
-    return {
-        name: {
-            "listen": [l.description for l in proxy.listeners],
-            "enabledGroup": proxy.enabledGroup or "",
-            "connectTimeout": proxy.settings.connectTimeout,
-            "idleTimeout": proxy.settings.idleTimeout or 0.0,
-            "allow": [str(n) for n in proxy.access.allow],
-            "deny": [str(n) for n in proxy.access.deny],
-            "maxClientConns": number(proxy.limits.maxConns or 0) if proxy.limits is not None else 0,
-            "maxClientRate": number(proxy.limits.maxRate or 0) if proxy.limits is not None else 0,
-            "maxconn": number(proxy.cap.limit or 0),
-            "groups": {
-                gname: {
-                    "scheduler": pool.schedulerSpec,
-                    "hosts": {
-                        hname: {
-                            "address": h.address,
-                            "weight": number(h.weight),
-                            "backup": bool(h.backup),
-                            "maxconn": number(h.maxconn) if h.maxconn is not None else 0,
-                            "proxy": h.proxy or "",
-                        }
-                        for hname, h in pool.hosts.items()
-                    },
-                }
-                for gname, pool in proxy.pools.items()
-            },
-        }
-        for name, proxy in balancer.proxies.items()
-    }
