@@ -54,7 +54,8 @@ class PlainTests(SynchronousTestCase):
         """
         A group is carried by the lean path while all its hosts are TCP to
         an IP address; a host named by an endpoint string or a host name
-        takes it off until that host leaves.
+        takes it off until that host leaves; so does a host that is sent
+        a PROXY protocol header.
         """
         clock = Clock()
         pool = Pool("g", lambda: makeScheduler("roundrobin", clock, None), "roundrobin", clock)
@@ -69,3 +70,5 @@ class PlainTests(SynchronousTestCase):
         self.assertFalse(pool.plainTCP)
         pool.removeHost("d")
         self.assertTrue(pool.plainTCP)
+        pool.addHost(Backend("e", "127.0.0.1:2", backendConnector("127.0.0.1:2", clock), proxy="v2"))
+        self.assertFalse(pool.plainTCP, "a host that wants a PROXY header")

@@ -21,6 +21,7 @@ A C{.tac}::
 import attr
 
 from txlb._tacboundary import movedName, valueObject
+from txlb.access import parseNetwork
 from txlb.errors import ConfigError
 from txlb.routing import Route
 
@@ -164,6 +165,9 @@ class Host:
     @ivar backup: serves only while no primary host is available.
     @ivar maxconn: the most connections it takes at once (None: no limit).
     @ivar tls: a L{ClientTLS}: txlb speaks TLS to this host.
+    @ivar proxy: C{"v1"} or C{"v2"} to send a PROXY protocol header of
+        that version first on each connection, telling the host the real
+        client's address (None: send none).
     """
 
     name = attr.ib(validator=_name("host"))
@@ -175,6 +179,12 @@ class Host:
         validator=_number("a host's maxconn", minimum=1, integer=True, optional=True),
     )
     tls = attr.ib(default=None)
+    proxy = attr.ib(default=None)
+
+    @proxy.validator
+    def _checkProxy(self, attribute, value):
+        if value not in (None, "v1", "v2"):
+            raise ConfigError(f"host {self.name!r}: proxy must be 'v1', 'v2' or None, not {value!r}")
 
     @address.validator
     def _checkAddress(self, attribute, value):
@@ -271,6 +281,17 @@ def _optional(cls, what):
 ALL_DOWN_POLICIES = ("refuse", "panic")
 
 
+def _networks(what):
+    def check(instance, attribute, value):
+        for text in value:
+            try:
+                parseNetwork(text)
+            except ValueError as e:
+                raise ConfigError(f"{what}: {e}") from None
+
+    return check
+
+
 @valueObject
 @attr.s(frozen=True)
 class Group:
@@ -351,6 +372,17 @@ class Service:
     @ivar lean: carry plain TCP connections on the lean path
         (L{txlb.lean}: raw sockets on the reactor, no Twisted transport);
         False keeps them on Twisted's transports.
+    @ivar allow: networks (C{10.0.0.0/8}, C{::1}) clients may come from;
+        empty: any not denied.
+    @ivar deny: networks clients may not come from (a deny wins).
+    @ivar maxClientConns: connections one client address may hold open at
+        once (None: no limit).
+    @ivar maxClientRate: new connections one client address may open per
+        second (None: no limit).
+    @ivar maxconn: client connections the service holds at once; at the
+        cap it stops accepting until one ends (None: no limit).
+    @ivar proxyHeaderTimeout: seconds a client of a C{haproxy:} listener
+        has to send its PROXY protocol header.
     @ivar routes: L{Route}s choosing the group per connection (see
         doc/routing.rst); the first that matches wins.
     @ivar router: a function given a L{txlb.routing.Connection} that
@@ -376,6 +408,27 @@ class Service:
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
     splice = attr.ib(default=True, converter=bool)
     lean = attr.ib(default=True, converter=bool)
+    allow = attr.ib(default=(), converter=_strings)
+    deny = attr.ib(default=(), converter=_strings)
+    maxClientConns = attr.ib(
+        default=None, validator=_number("maxClientConns", minimum=1, integer=True, optional=True)
+    )
+    maxClientRate = attr.ib(
+        default=None, validator=_number("maxClientRate", minimum=1, integer=True, optional=True)
+    )
+    maxconn = attr.ib(
+        default=None, validator=_number("a service's maxconn", minimum=1, integer=True, optional=True)
+    )
+    proxyHeaderTimeout = attr.ib(default=3.0, validator=_number("proxyHeaderTimeout", above=True))
+
+    @allow.validator
+    def _checkAllow(self, attribute, value):
+        _networks(f"service {self.name!r}: allow")(self, attribute, value)
+
+    @deny.validator
+    def _checkDeny(self, attribute, value):
+        _networks(f"service {self.name!r}: deny")(self, attribute, value)
+
     routes = attr.ib(default=(), converter=tuple)
     router = attr.ib(default=None)
     helloTimeout = attr.ib(default=3.0, validator=_number("helloTimeout", above=True))
@@ -467,6 +520,10 @@ class Balancer:
     """
     Everything one txlb process runs: services, and any number of admins.
 
+    @ivar maxconn: client connections the whole process holds at once,
+        over every service; at the cap every listener stops accepting
+        until one ends (None: no limit). With C{--workers N}, each worker
+        process has this cap of its own.
     @ivar state: a file the running configuration is kept in (written after
         every change; at start, when it exists, it wins over this
         description): see doc/reconfiguration.rst. None keeps no state.
@@ -474,6 +531,9 @@ class Balancer:
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
+    maxconn = attr.ib(
+        default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
+    )
     state = attr.ib(default=None)
 
     @state.validator
@@ -510,7 +570,7 @@ _TLS_FLAGS = {"servername": "servername", "ca": "ca", "cert": "cert", "key": "ke
 def parseBackend(text):
     """
     Read a quick-start C{--backend} value,
-    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N]} with
+    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2]} with
     C{[,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]]},
     into a
     L{Host} named C{NAME}, or after its address when no name is given.
@@ -537,6 +597,10 @@ def parseBackend(text):
             tls["verify"] = value == "yes"
         elif key == "backup" and not eq:
             options["backup"] = True
+        elif key == "proxy" and eq:
+            if value not in ("v1", "v2"):
+                raise ConfigError(f"--backend {text!r}: proxy must be v1 or v2, not {value!r}")
+            options["proxy"] = value
         elif key == "name" and eq:
             if name is not None and name != value:
                 raise ConfigError(f"--backend {text!r} names the host twice ({name!r} and {value!r})")
@@ -551,8 +615,8 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected name=NAME, weight=N, backup, maxconn=N, tls, servername=NAME, "
-                "ca=FILE, cert=FILE, key=FILE or verify=no)"
+                "(expected name=NAME, weight=N, backup, maxconn=N, proxy=v1|v2, tls, "
+                "servername=NAME, ca=FILE, cert=FILE, key=FILE or verify=no)"
             )
     try:
         if tls is not None:

@@ -35,8 +35,9 @@ DEFAULT_QUEUE_TIMEOUT = 10.0
 
 
 def _plain(host):
-    # What the lean path (txlb.lean) can connect to: TCP to an IP address.
-    return getattr(host.connector, "plain", False)
+    # What the lean path (txlb.lean) can connect to: TCP to an IP address
+    # (a TLS connector is not plain), with no PROXY header to send.
+    return getattr(host.connector, "plain", False) and getattr(host, "proxy", None) is None
 
 
 @implementer(IPool)

@@ -13,15 +13,19 @@ from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._signals import onHangup
 from txlb._twisted import sslServerContext
+from txlb.access import DENIED, AccessList
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.lean import LeanRelay, carriesOn
 from txlb.listener import Listener
+from txlb.maxconn import ConnectionCap
 from txlb.relay import RelayFactory, RelaySettings
 from txlb.routing import RouteCount
 from txlb.tls import refuseALPN
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
+#: Seconds a client of a C{haproxy:} listener has to send its PROXY header.
+DEFAULT_HEADER_TIMEOUT = 3.0
 
 
 class ProxyService(MultiService):
@@ -39,6 +43,14 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar access: the L{AccessList} clients are checked against at accept.
+    @ivar limits: the L{txlb.clientlimits.ClientTable} of per-client
+        limits, or None.
+    @ivar caps: the L{ConnectionCap}s every connection counts against:
+        the service's own C{maxconn}, and the process's when there is one.
+    @ivar refusals: clients closed before any backend work, ever, by
+        reason (C{denied}, C{max-client-conns}, C{max-client-rate},
+        C{proxy-header}, C{proxy-header-timeout}).
     @ivar routing: the L{txlb.routing.Routing} choosing a group per
         connection, or None: every connection goes to the enabled group
         (and is counted in C{defaultCount}).
@@ -54,6 +66,11 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        access=AccessList(),
+        limits=None,
+        maxconn=None,
+        processCap=None,
+        proxyHeaderTimeout=DEFAULT_HEADER_TIMEOUT,
         routing=None,
         tls=None,
     ):
@@ -62,6 +79,11 @@ class ProxyService(MultiService):
             L{Listener}); None binds each on its own endpoint.
         @param tls: the service's L{txlb.tls.ServerContexts}: clients speak
             TLS on every listener that is not an C{ssl:} endpoint; or None.
+        @param maxconn: the most client connections this service holds at
+            once, or None.
+        @param processCap: the process's L{ConnectionCap}, or None.
+        @param proxyHeaderTimeout: seconds a client of a C{haproxy:}
+            listener has to send its PROXY header.
         """
         MultiService.__init__(self)
         self.setName(name)
@@ -99,6 +121,14 @@ class ProxyService(MultiService):
         self.clients = set()
         self._drained = None
         self._drainTimer = None
+        self.access = access
+        self.limits = limits
+        self._checking = not access.empty or limits is not None
+        self.cap = ConnectionCap(f"service {name}", clock, maxconn)
+        self.caps = (self.cap,) if processCap is None else (self.cap, processCap)
+        self.proxyHeaderTimeout = proxyHeaderTimeout
+        self.refusals = {}
+        self._refusedLog = RateLimiter(self.clock)
 
     @property
     def pool(self):
@@ -128,11 +158,21 @@ class ProxyService(MultiService):
         if self.tls is not None and not description.startswith(("ssl:", "ssl6:")):
             factory = TLSMemoryBIOFactory(self.tls, False, factory)
             factory.noisy = False
-        listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=bind)
+        listener = Listener(
+            self.name,
+            description,
+            factory,
+            self.reactor,
+            onFailure,
+            bind=bind,
+            proxyHeader=self,
+        )
         context = sslServerContext(listener.endpoint)
         if context is not None:
             refuseALPN(context)
         listener.setServiceParent(self)
+        for cap in self.caps:
+            cap.addListener(listener)
         return listener
 
     def addPool(self, pool):
@@ -219,6 +259,79 @@ class ProxyService(MultiService):
         """
         self.resets += 1
 
+    # Access control and limits
+
+    def admit(self, client):
+        """
+        Check a new C{client} (a L{ClientSide}) on its real address before
+        any backend work: None when it may go on, else the reason word it
+        was refused for (counted, and logged one line a second at most).
+        """
+        if not self._checking:
+            return None
+        peer = client.transport.getPeer()
+        host = getattr(peer, "host", None)
+        if not self.access.permits(host):
+            self.noteRefused(DENIED, peer, "denied by the access list")
+            return DENIED
+        limits = self.limits
+        if limits is not None and host is not None:
+            reason = limits.admit(host)
+            if reason is not None:
+                self.noteRefused(reason, peer, f"over its {reason} limit")
+                return reason
+            client.clientKey = (limits, host)
+        return None
+
+    def updateEdge(self, model):
+        """
+        Take the access list, per-client limits, C{maxconn} and PROXY
+        header timeout of C{model} (a service built aside from a changed
+        description: C{setService}, C{applyConfig}, C{SIGHUP}). Connections
+        open now keep counting where they were counted.
+        """
+        self.access = model.access
+        if model.limits is None or self.limits is None:
+            self.limits = model.limits
+        else:
+            self.limits.setLimits(model.limits.maxConns, model.limits.maxRate)
+        self._checking = not self.access.empty or self.limits is not None
+        self.cap.setLimit(model.cap.limit)
+        self.proxyHeaderTimeout = model.proxyHeaderTimeout
+
+    def noteRefused(self, reason, peer, why):
+        """
+        A client at C{peer} was closed before any backend work, for
+        C{reason} (a word counted in L{refusals}); C{why} is a phrase for
+        the log.
+        """
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        suppressed = self._refusedLog.allow()
+        if suppressed is None:
+            return
+        self.log.info(
+            "service {service}: refused client {client}: {why}{more}",
+            service=self.name,
+            client=formatAddress(peer),
+            reason=reason,
+            why=why,
+            more=sinceLast(suppressed),
+        )
+
+    def connectionOpened(self):
+        """
+        A client connection started: count it against C{maxconn}.
+        """
+        for cap in self.caps:
+            cap.opened()
+
+    def connectionClosed(self):
+        """
+        A connection counted by L{connectionOpened} ended.
+        """
+        for cap in self.caps:
+            cap.closed()
+
     # Clients and stopping
 
     def clientOpened(self, client, lean=False):
@@ -230,12 +343,17 @@ class ProxyService(MultiService):
         if lean:
             self.leanCarried += 1
         self.clients.add(client)
+        self.connectionOpened()
 
     def clientClosed(self, client):
         """
         A client connection ended; the last one ends a drain.
         """
         self.clients.discard(client)
+        self.connectionClosed()
+        if client.clientKey is not None:
+            table, key = client.clientKey
+            table.release(key)
         if self._drained is not None and not self.clients:
             self._drainFinished()
 

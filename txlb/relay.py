@@ -18,7 +18,7 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from txlb import _splice, terminations
+from txlb import _splice, proxyheader, terminations
 from txlb._twisted import setNoDelay
 from txlb.clienthello import NOT_HELLO, HelloReader
 from txlb.failover import Failover
@@ -73,12 +73,16 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
+    @ivar clientKey: C{(table, address)}: the per-client table
+        (L{txlb.clientlimits.ClientTable}) this connection counts in and
+        under which address, or None.
     @ivar route: the name of the route that chose the group
         (L{txlb.routing}; C{default} when none did), once routed.
     @ivar connection: the L{txlb.routing.Connection} routed, once routed.
     """
 
     termination = None
+    clientKey = None
     route = None
     connection = None
     listener = None
@@ -111,6 +115,11 @@ class ClientSide(End):
         service = self.service
         self.acceptedAt = service.clock.seconds()
         service.clientOpened(self)
+        if service.admit(self) is not None:
+            self.ended(terminations.REFUSED)
+            self.done = True
+            self.transport.loseConnection()
+            return
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
         if ISSLTransport.providedBy(self.transport):
@@ -249,6 +258,12 @@ class ClientSide(End):
         self.lease = lease
         self.host = lease.host
         self.spliceable = self.settings.splice and _splice.available()
+        if self.host.proxy is not None:
+            # The PROXY header goes first, before anything the client sent.
+            transport = self.transport
+            backend.transport.write(
+                proxyheader.encode(self.host.proxy, transport.getPeer(), transport.getHost())
+            )
         pending, size = self.pending, self.pendingSize
         self.pending, self.pendingSize = [], 0
         if size:

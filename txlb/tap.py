@@ -9,6 +9,7 @@ import os
 from twisted.python import usage
 
 from txlb import __version__, workers
+from txlb.access import parseNetwork
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
@@ -122,6 +123,24 @@ class Options(usage.Options):
             "10",
             "On stop, seconds open connections may finish in before they are aborted.",
         ],
+        [
+            "max-client-conns",
+            None,
+            None,
+            "Connections one client address may hold open at once (per worker).",
+        ],
+        [
+            "max-client-rate",
+            None,
+            None,
+            "New connections one client address may open per second (per worker).",
+        ],
+        [
+            "maxconn",
+            None,
+            None,
+            "Client connections held at once; at the cap, stop accepting until one ends (per worker).",
+        ],
     ]
 
     def __init__(self):
@@ -129,6 +148,8 @@ class Options(usage.Options):
         self["listen"] = []
         self["backend"] = []
         self["admin"] = []
+        self["allow"] = []
+        self["deny"] = []
         self.service = None
 
     def opt_listen(self, endpoint):
@@ -138,10 +159,18 @@ class Options(usage.Options):
     opt_l = opt_listen
 
     def opt_backend(self, backend):
-        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
+        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2][,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
         self["backend"].append(backend)
 
     opt_b = opt_backend
+
+    def opt_allow(self, network):
+        """Accept clients from this network only, e.g. 10.0.0.0/8 (repeatable; a --deny wins)."""
+        self["allow"].append(network)
+
+    def opt_deny(self, network):
+        """Refuse clients from this network, e.g. 192.0.2.0/24 (repeatable)."""
+        self["deny"].append(network)
 
     def opt_admin(self, endpoint):
         """Serve the admin (XML-RPC /RPC2, status page /, /metrics) on this endpoint (repeatable)."""
@@ -209,7 +238,7 @@ class Options(usage.Options):
 
     def _given(self):
         flags = {f[0] for f in self.optFlags}
-        for name in ("listen", "backend", "admin"):
+        for name in ("listen", "backend", "admin", "allow", "deny"):
             for value in self[name]:
                 yield name, value
         for flag in sorted(flags):
@@ -245,7 +274,11 @@ class Options(usage.Options):
     def _build(self, builder):
         if self["config"] is not None:
             clashing = [
-                f for f in ("listen", "backend", "admin", "tls-cert", "tls-key", "tls-chain", "tls-client-ca")
+                f
+                for f in (
+                    "listen", "backend", "admin", "tls-cert", "tls-key", "tls-chain", "tls-client-ca",
+                    "allow", "deny", "max-client-conns", "max-client-rate", "maxconn",
+                )
                 if self[f]
             ] + (
                 ["demo"] if self["demo"] else []
@@ -261,7 +294,9 @@ class Options(usage.Options):
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
             listen = self["listen"] or [DEFAULT_LISTEN]
-            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            return demo(
+                builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self), **edgeOptions(self)
+            )
         return builder.balancer(self.flagsBalancer())
 
     def flagsBalancer(self):
@@ -306,6 +341,7 @@ class Options(usage.Options):
                     splice=not self["no-splice"],
                     lean=not self["no-lean"],
                     tls=tls,
+                    **edgeOptions(self),
                 )
             ],
             admin=adminSpecs(self),
@@ -334,6 +370,27 @@ def adminSpecs(options):
             legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
+
+
+def edgeOptions(options):
+    """
+    The quick-start service's access control and limits, as L{Service}
+    keyword arguments: C{--allow}, C{--deny}, C{--max-client-conns},
+    C{--max-client-rate} and C{--maxconn}.
+    """
+    limits = {
+        "maxClientConns": "max-client-conns",
+        "maxClientRate": "max-client-rate",
+        "maxconn": "maxconn",
+    }
+    given = {k: _whole(f"--{f}", options[f]) for k, f in limits.items() if options[f] is not None}
+    for flag in ("allow", "deny"):
+        for network in options[flag]:
+            try:
+                parseNetwork(network)
+            except ValueError as e:
+                raise ConfigError(f"--{flag}: {e}") from None
+    return dict(given, allow=options["allow"], deny=options["deny"])
 
 
 def _whole(flag, text):

@@ -163,6 +163,11 @@ class BalancerCollector:
             "txlb_service_resets", "Connections one side reset, relayed as a reset to the other.", labels=["service"]
         )
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
+        refusals = CounterMetricFamily(
+            "txlb_service_refusals",
+            "Clients closed before any backend work (access control, per-client limits, PROXY header).",
+            labels=["service", "reason"],
+        )
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
         _ROUTE = ["service", "route", "group"]
         routed = CounterMetricFamily("txlb_route_connections", "Connections the route chose the group of.", labels=_ROUTE)
@@ -175,6 +180,8 @@ class BalancerCollector:
             spliced.add_metric([sname], served["spliced"])
             resets.add_metric([sname], served["resets"])
             lean.add_metric([sname], served["lean"])
+            for reason, count in sorted(_view.serviceRefusals(proxy).items()):
+                refusals.add_metric([sname, reason], count)
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for rname, route in _view.routeStatus(proxy).items():
@@ -196,8 +203,10 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, lean,
-                queued, waiting, routed, routeIn, routeOut]
+        return [
+            state, up, weight, opened, total, failed, bytesIn, bytesOut,
+            accepted, refused, spliced, resets, lean, refusals, queued, waiting, routed, routeIn, routeOut,
+        ]
 
 
 class MetricsResource(Resource):

@@ -220,6 +220,7 @@ class Reconfiguring:
             if model.tls is not None:
                 # New handshakes use the new certificates.
                 proxy.tls.adopt(model.tls)
+            proxy.updateEdge(model)
 
         return _Step(commit)
 

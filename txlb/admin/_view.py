@@ -99,6 +99,17 @@ def serviceCounts(proxy):
     }
 
 
+def serviceRefusals(proxy):
+    """
+    A service's clients refused before any backend work, by reason (access
+    control, per-client limits, PROXY headers), over every worker.
+    """
+    refusals = dict(proxy.refusals)
+    for reason, count in _others(proxy).get("refusals", {}).items():
+        refusals[reason] = refusals.get(reason, 0) + count
+    return refusals
+
+
 def routeCounts(proxy, label, count):
     """
     A route's C{connections}, C{bytesIn} and C{bytesOut}, over every
@@ -222,6 +233,7 @@ def serviceStatus(proxy):
         "resets": number(counts["resets"]),
         "lean": number(counts["lean"]),
         "clients": number(counts["clients"]),
+        "refusals": {reason: number(n) for reason, n in serviceRefusals(proxy).items()},
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
         "routes": routeStatus(proxy),
         "tls": tlsStatus(proxy),

@@ -40,7 +40,14 @@ class Connecting:
             skt.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        self.service.clientOpened(self, lean=True)
+        service = self.service
+        service.clientOpened(self, lean=True)
+        if service.admit(self) is not None:
+            # Refused at accept (access list, per-client limits): closed
+            # before any backend work.
+            self.ended(terminations.REFUSED)
+            self._finish()
+            return
         self.read(self.client, True)
         if self.settings.idleTimeout:
             self._idleLater()

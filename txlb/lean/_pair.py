@@ -43,7 +43,7 @@ class Pair(Connecting):
         "acceptedAt", "termination", "host", "lease", "tried", "waiting", "pending",
         "pendingSize", "connecting", "active", "idleGen", "splice", "spliceable", "done",
         "finished", "firstEOF", "route", "listener", "port", "factory", "group", "bytesIn",
-        "bytesOut", "connectTime", "__weakref__",
+        "bytesOut", "connectTime", "clientKey", "__weakref__",
     )
 
     def __init__(self, lean, skt, peer, port):
@@ -82,6 +82,7 @@ class Pair(Connecting):
         self.bytesIn = 0
         self.bytesOut = 0
         self.connectTime = None
+        self.clientKey = None
 
     # The client's address as a transport would say it (for logs).
 

@@ -42,6 +42,10 @@ class LeanPort:
         self.reusePort = reusePort
         self.socket = None
         self.fd = -1
+        self.connected = False
+        #: How many connections the next readiness event accepts at most
+        #: (a service's maxconn lowers it: txlb._twisted.limitAccepts).
+        self.numberAccepts = ACCEPT_BATCH
         # Failed accepts are logged here, as tcp.Port logs them, so that
         # the listener's rate-limited observer takes them the same way
         # (txlb._twisted.observeAcceptErrors).
@@ -67,7 +71,22 @@ class LeanPort:
         self.socket = skt
         self.fd = skt.fileno()
         self.family = family
+        self.connected = True
         self.reactor.addReader(self)
+
+    def startReading(self):
+        """
+        Accept again (after L{stopReading}).
+        """
+        if self.socket is not None:
+            self.reactor.addReader(self)
+
+    def stopReading(self):
+        """
+        Accept nothing for now: new clients wait in the kernel's backlog.
+        """
+        if self.socket is not None:
+            self.reactor.removeReader(self)
 
     def getHost(self):
         return address(self.family, self.socket.getsockname())
@@ -78,6 +97,7 @@ class LeanPort:
             self.socket.close()
             self.socket = None
             self.fd = -1
+        self.connected = False
         return defer.succeed(None)
 
     loseConnection = stopListening
@@ -95,7 +115,8 @@ class LeanPort:
         service = self.service
         lean = service.lean
         accept = self.socket.accept
-        for _ in range(ACCEPT_BATCH):
+        batch, self.numberAccepts = self.numberAccepts, ACCEPT_BATCH
+        for _ in range(batch):
             try:
                 skt, sockaddr = accept()
             except BlockingIOError:
@@ -159,7 +180,10 @@ class LeanRelay:
         for a plain TCP endpoint, Twisted's port for any other.
         """
         address = tcpEndpointAddress(listener.endpoint)
-        if address is None or not isinstance(listener.endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+        plain = isinstance(listener.endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint))
+        # A listener whose factory wraps the relay's (a PROXY header
+        # reader) keeps Twisted's port.
+        if address is None or not plain or getattr(listener.factory, "lean", None) is not self:
             return listener.endpoint.listen(listener.factory)
         return listen(self.reactor, listener.factory, *address)
 
