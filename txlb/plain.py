@@ -36,6 +36,8 @@ NESTED = {
     (config.Group, "heartbeat"): config.Heartbeat,
     (config.Service, "routes"): config.Route,
     (config.Balancer, "accessLog"): config.AccessLog,
+    (config.Service, "tls"): config.ServerTLS,
+    (config.Host, "tls"): config.ClientTLS,
 }
 
 CLASS_KEY = "class"
