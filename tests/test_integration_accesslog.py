@@ -339,3 +339,27 @@ class TwistdYTests(SynchronousTestCase, Directory):
             waitFor(lambda: [l for l in lines(log + ".old") + lines(log) if said in l], bool)
         self.assertIsNone(process.popen.poll())
         self.assertIn(process.stop(), (0, -signal.SIGTERM))
+
+
+class ProxyHeaderTests(SynchronousTestCase, Directory):
+    def test_proxyHeaderRecords(self):
+        """
+        On a C{haproxy:} listener the record names the client the PROXY
+        header gave, and a connection closed for a bad header gets a record
+        too (C{proxy-header}, no host, no bytes).
+        """
+        backend = startBackend(self, echo)
+        path = os.path.join(self.makeDirectory(), "access.log")
+        process = Twistd(["txlb", "--listen", "haproxy:tcp:0:interface=127.0.0.1", "--backend", backend.address,
+                          "--access-log", path, "--access-log-format", "json"])
+        self.addCleanup(process.stop)
+        address = process.address()
+        header = b"PROXY TCP4 192.0.2.7 127.0.0.1 50312 80\r\n"
+        self.assertEqual(request(address, header + b"hello"), b"hello")
+        self.assertEqual(request(address, b"GARBAGE\r\n\r\n"), b"")
+        relayed, refused = records(path, 2)
+        self.assertEqual((relayed["client"], relayed["bytes_in"]), ("192.0.2.7:50312", 5))
+        self.assertEqual(
+            (refused["termination"], refused["host"], refused["bytes_in"], refused["listener"]),
+            ("proxy-header", None, 0, "%s:%d" % address),
+        )

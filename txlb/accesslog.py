@@ -118,6 +118,28 @@ def fieldsOf(client, now, stamp):
     )
 
 
+class _Unrelayed:
+    """
+    What a record reads of a connection closed before the relay saw it (a
+    bad PROXY header): no host, no bytes.
+    """
+
+    tried = ()
+    host = None
+    connectTime = None
+    group = None
+    bytesIn = 0
+    bytesOut = 0
+    route = None
+
+    def __init__(self, service, transport, factory, termination, acceptedAt):
+        self.service = service
+        self.transport = transport
+        self.factory = factory
+        self.termination = termination
+        self.acceptedAt = acceptedAt
+
+
 def recordOf(client, now, stamp):
     """
     The record of a L{txlb.relay.ClientSide} that ended at C{now}, as a
@@ -304,6 +326,14 @@ class AccessLogService(Service):
         lines.add(line + "\n")
         if not self.running:
             lines.flush()
+
+    def recordUnrelayed(self, service, transport, factory, termination, acceptedAt=None):
+        """
+        Log the record of a connection closed before the relay saw it:
+        accepted by C{factory}'s listener for C{service} at C{acceptedAt},
+        ended for C{termination} (such as C{proxy-header}).
+        """
+        self.record(_Unrelayed(service, transport, factory, termination, acceptedAt))
 
     def reopen(self):
         """

@@ -115,6 +115,7 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
     """
 
     termination = None
+    acceptedAt = None
     _ready = False
     _deadline = None
     _buffer = b""
@@ -128,6 +129,7 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
 
     def connectionMade(self):
         factory = self.factory
+        self.acceptedAt = factory.clock.seconds()
         factory.service.connectionOpened()
         self._deadline = factory.clock.callLater(factory.service.proxyHeaderTimeout, self._late)
 
@@ -204,6 +206,12 @@ class ProxyHeaderProtocol(HAProxyProtocolWrapper):
         self.factory.unregisterProtocol(self)
         if self._ready:
             self.wrappedProtocol.connectionLost(reason)
+        elif self.termination is not None:
+            service = self.factory.service
+            if service.accessLog is not None:
+                service.accessLog.recordUnrelayed(
+                    service, self.transport, self.factory.wrappedFactory, self.termination, self.acceptedAt
+                )
         self.wrappedProtocol = None
 
 
