@@ -563,11 +563,11 @@ class Balancer:
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
-    accessLog = attr.ib(default=None)
     maxconn = attr.ib(
         default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
     )
     state = attr.ib(default=None)
+    accessLog = attr.ib(default=None)
 
     @state.validator
     def _checkState(self, attribute, value):
