@@ -329,10 +329,20 @@ def _admins(value):
 class Balancer:
     """
     Everything one txlb process runs: services, and any number of admins.
+
+    @ivar state: a file the running configuration is kept in (written after
+        every change; at start, when it exists, it wins over this
+        description): see doc/reconfiguration.rst. None keeps no state.
     """
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
+    state = attr.ib(default=None)
+
+    @state.validator
+    def _checkState(self, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"state must be the path of a file, not {value!r}")
 
     @services.validator
     def _checkServices(self, attribute, value):

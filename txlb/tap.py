@@ -93,6 +93,13 @@ class Options(usage.Options):
             "(SO_REUSEPORT); the admin runs in the first and answers for all.",
         ],
         [
+            "state",
+            None,
+            None,
+            "Keep the running configuration in this file (written after every change); "
+            "at start, when it exists, it wins over --config or the flags.",
+        ],
+        [
             "drain-timeout",
             None,
             "10",
@@ -200,10 +207,42 @@ class Options(usage.Options):
 
     def makeBalancer(self, builder):
         """
-        Build the service tree these options describe with C{builder}.
+        Build the service tree these options describe with C{builder},
+        reloaded on C{SIGHUP} and kept in C{--state} (see L{reconfigurable}).
 
         @raise ConfigError: naming the problem.
         """
+        top = self._build(builder)
+        self.reconfigurable(top, builder)
+        return top
+
+    def reconfigurable(self, top, builder):
+        """
+        Make the balancer in C{top} reload its source (the --config file or
+        these flags) on C{SIGHUP}, and keep its state in C{--state} or
+        C{Balancer(state=...)}; in worker 0 only (the others follow it).
+        """
+        from txlb.balancer import LoadBalancer
+        from txlb.reload import Reloader, keepState
+        from txlb.tacfile import describeTac
+
+        found = [top] if isinstance(top, LoadBalancer) else [c for c in top if isinstance(c, LoadBalancer)]
+        if len(found) != 1 or found[0].spec is None or self["demo"] or isinstance(builder.role, workers.Worker):
+            if self["state"] is not None and not isinstance(builder.role, workers.Worker):
+                raise ConfigError("--state needs a balancer described by a .tac (application(Balancer(...))) or flags")
+            return
+        balancer = found[0]
+        if self["config"] is not None:
+            path = os.path.abspath(self["config"])
+            source, shown = (lambda: describeTac(path)), self["config"]
+        else:
+            source, shown = self.flagsBalancer, "the flags"
+        state = self["state"] or balancer.spec.state
+        if state is not None:
+            keepState(balancer, builder, state, shown)
+        Reloader(balancer, builder, source, shown).setServiceParent(balancer)
+
+    def _build(self, builder):
         if self["config"] is not None:
             clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
                 ["demo"] if self["demo"] else []
@@ -215,16 +254,26 @@ class Options(usage.Options):
                 )
             return loadTac(self["config"], builder)
 
+        if self["demo"]:
+            if self["backend"]:
+                raise ConfigError("--demo brings its own backends; drop --backend")
+            listen = self["listen"] or [DEFAULT_LISTEN]
+            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+        return builder.balancer(self.flagsBalancer())
+
+    def flagsBalancer(self):
+        """
+        The description (a L{txlb.config.Balancer}) the quick-start flags
+        give.
+
+        @raise ConfigError: naming the problem.
+        """
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
         drainTimeout = _drainSeconds(self["drain-timeout"])
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
-        if self["demo"]:
-            if self["backend"]:
-                raise ConfigError("--demo brings its own backends; drop --backend")
-            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
@@ -252,8 +301,9 @@ class Options(usage.Options):
                 )
             ],
             admin=adminSpecs(self),
+            state=self["state"],
         )
-        return builder.balancer(spec)
+        return spec
 
 
 def adminSpecs(options):
