@@ -10,7 +10,7 @@ from twisted.python import usage
 
 from txlb import __version__, workers
 from txlb.builder import Builder
-from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
+from txlb.config import Admin, Balancer, Etcd, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
 from txlb.errors import ConfigError
 from txlb.schedulers import knownSchedulers
@@ -82,6 +82,9 @@ class Options(usage.Options):
         ["fall", None, None, "Failed checks that take a backend down [default: 3]."],
         ["heartbeat", None, None, "Take signed heartbeats on this udp:PORT[:interface=ADDR]."],
         ["heartbeat-key-file", None, None, "The file holding the heartbeat key."],
+        ["etcd", None, None, "Share the services with other nodes through etcd at URL[,URL...] "
+                             "(see doc/scale-out.rst); --backend is optional then."],
+        ["etcd-prefix", None, "/txlb/", "The etcd prefix the shared description lives under."],
         ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
@@ -244,7 +247,7 @@ class Options(usage.Options):
 
     def _build(self, builder):
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
+            clashing = [f for f in ("listen", "backend", "admin", "etcd") if self[f]] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -274,7 +277,7 @@ class Options(usage.Options):
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
-        if not self["backend"] and self["heartbeat"] is None:
+        if not self["backend"] and self["heartbeat"] is None and self["etcd"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
                 "(or --config FILE.tac, or --demo)"
@@ -302,8 +305,20 @@ class Options(usage.Options):
             ],
             admin=adminSpecs(self),
             state=self["state"],
+            etcd=etcdSpec(self),
         )
         return spec
+
+
+def etcdSpec(options):
+    """
+    The L{Etcd} cluster C{--etcd} and C{--etcd-prefix} name, or None.
+    """
+    if options["etcd"] is None:
+        if options["etcd-prefix"] != "/txlb/":
+            raise ConfigError("--etcd-prefix needs --etcd")
+        return None
+    return Etcd(options["etcd"], prefix=options["etcd-prefix"])
 
 
 def adminSpecs(options):
