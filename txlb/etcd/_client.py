@@ -19,7 +19,9 @@ import attr
 from treq.client import HTTPClient
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import Agent
+
+from txlb._twisted import quietConnectionPool
 
 #: How long one call may take on one member before the next is tried.
 CALL_TIMEOUT = 2.0
@@ -116,11 +118,11 @@ class EtcdClient:
             raise ValueError("etcd needs at least one endpoint URL")
         self.timeout = timeout
         self.current = 0
-        self.pool = HTTPConnectionPool(reactor, persistent=True)
+        self.pool = quietConnectionPool(reactor, persistent=True)
         self.pool.retryAutomatically = False
         self.http = HTTPClient(Agent(reactor, pool=self.pool))
         # Long-lived streams (watches) get their own connections.
-        self.streams = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        self.streams = HTTPClient(Agent(reactor, pool=quietConnectionPool(reactor, persistent=False)))
 
     def order(self):
         """
