@@ -92,6 +92,7 @@ class SharedStore(Service):
         self.delay = FIRST_DELAY
         self.waiters = []
         self.applying = defer.succeed(None)
+        self._connecting = []
 
     # Running
 
@@ -139,6 +140,9 @@ class SharedStore(Service):
             self.log.info("etcd: connected to {member} at revision {revision}",
                           member=watch.url, revision=revision)
             self.state, self.since = CONNECTED, self.clock.seconds()
+        waiting, self._connecting = self._connecting, []
+        for d in waiting:
+            d.callback(self.applied)
         self.delay = FIRST_DELAY
         self.lastError = None
         watch.done.addCallbacks(lambda _: None, lambda f: self._watchEnded(watch, f.value))
@@ -238,6 +242,17 @@ class SharedStore(Service):
                 d.callback(revision)
             else:
                 self.waiters.append((wanted, d, call))
+
+    def whenConnected(self):
+        """
+        A Deferred firing with the revision applied once this node reads
+        and watches etcd.
+        """
+        if self.state == CONNECTED:
+            return defer.succeed(self.applied)
+        d = defer.Deferred()
+        self._connecting.append(d)
+        return d
 
     def appliedUpTo(self, revision):
         """
