@@ -16,6 +16,7 @@ import time
 import attr
 from twisted.application.service import Service
 from twisted.internet import defer
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, AdminError
@@ -41,6 +42,8 @@ CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
 FIRST_DELAY, LONGEST_DELAY = 0.2, 3.0
 #: Conflicting writes retried before an admin change gives up.
 TRIES = 20
+#: Seconds an admin change keeps trying while no member answers.
+UNAVAILABLE_WAIT = 3.0
 #: Seconds an admin change waits to see itself applied here.
 APPLY_WAIT = 5.0
 
@@ -280,7 +283,8 @@ class SharedStore(Service):
         """
         The sentence an admin change is refused with while etcd is down.
         """
-        return (f"the shared store (etcd) is unreachable since {_when(self.since)}, so nothing was changed "
+        since = self.since if self.state == DISCONNECTED else self.clock.seconds()
+        return (f"the shared store (etcd) is unreachable since {_when(since)}, so nothing was changed "
                 f"on any node ({self.lastError or 'no member answered'})")
 
     @defer.inlineCallbacks
@@ -296,9 +300,8 @@ class SharedStore(Service):
         @raise AdminError: for a change that cannot be made (nothing is
             written), or while etcd is unreachable.
         """
-        if self.state == DISCONNECTED:
-            raise AdminError(FAILED, self.unreachable())
-        for _ in range(TRIES):
+        conflicts, giveUp = 0, self.clock.seconds() + UNAVAILABLE_WAIT
+        while conflicts < TRIES:
             try:
                 _, kvs = yield self.client.getPrefix(self.prefix + SERVICES)
                 services, _ = readServices(self.prefix, kvs)
@@ -309,10 +312,16 @@ class SharedStore(Service):
                     return result
                 unchanged = {key: mods.get(key, 0) for key in [k for k, _ in puts] + deletes}
                 ok, revision = yield self.client.transaction(unchanged, puts, deletes)
-            except (EtcdUnavailable, EtcdError) as e:
+            except EtcdUnavailable as e:
                 self.lastError = str(e)
-                raise AdminError(FAILED, f"the shared store (etcd) refused or missed the change, so nothing "
-                                         f"was changed on any node: {e}") from None
+                if self.clock.seconds() < giveUp:
+                    # A member lost, a leader being elected: the others may answer soon.
+                    yield deferLater(self.clock, FIRST_DELAY, lambda: None)
+                    continue
+                raise AdminError(FAILED, self.unreachable()) from None
+            except EtcdError as e:
+                raise AdminError(FAILED, f"etcd refused the change, so nothing was changed on any node: "
+                                         f"{e.message}") from None
             if ok:
                 self.changes += 1
                 self.log.info("admin {user}: {what} (etcd revision {revision})",
@@ -320,6 +329,7 @@ class SharedStore(Service):
                 yield self.appliedUpTo(revision)
                 return result
             self.conflicts += 1
+            conflicts += 1
         raise AdminError(CONFLICT, f"the shared description kept changing under {what}; try again")
 
     def _described(self, describe, services):
