@@ -6,8 +6,6 @@ passwords fast or learn user names, keep a removed user's access, or use
 secret files anyone may change.
 """
 
-import base64
-import http.client
 import os
 import resource
 import shutil
@@ -22,7 +20,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.support import TWISTD, TXLB, Process, Twistd, name, request, startBackend, startTwistd
+from tests.support import TWISTD, TXLB, Process, Twistd, ask, name, request, startBackend, startTwistd
 from txlb.admin import UserFile, hashPassword
 from txlb.health._wire import Beat, destination, encode
 
@@ -62,27 +60,6 @@ def twistdLimited(testCase, args, nofile):
     Process.__init__(process, argv)
     testCase.addCleanup(process.stop)
     return process
-
-
-def ask(address, method="GET", path="/", body=None, headers=None, user=None, password=None, source=None):
-    """
-    One HTTP request to the admin; C{(status, headers, seconds)}, status
-    None when the admin closed without answering.
-    """
-    headers = dict(headers or {})
-    if user is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    connection = http.client.HTTPConnection(*address, timeout=30, source_address=(source, 0) if source else None)
-    started = time.monotonic()
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status, dict(response.getheaders()), time.monotonic() - started
-    except (OSError, http.client.HTTPException):
-        return None, {}, time.monotonic() - started
-    finally:
-        connection.close()
 
 
 def openFiles(pid):
@@ -152,7 +129,11 @@ class IdleAdminTests(SynchronousTestCase):
         self.assertRegex(metrics, r'txlb_admin_refused_total\{reason="[a-z -]+"\} [1-9]')
 
 
-class BodyTests(SynchronousTestCase):
+class _AdminWithUsers:
+    """
+    A balancer with one backend and an admin whose users file holds root.
+    """
+
     def setUp(self):
         backend = startBackend(self, name, "A")
         self.users = usersFile(self, {"root": ("admin", "right")})
@@ -160,6 +141,9 @@ class BodyTests(SynchronousTestCase):
             self, ["txlb", *LISTEN, *ADMIN, "--admin-users", self.users, "--backend", backend.address]
         )
         self.admin = self.process.address("admin")
+
+
+class BodyTests(_AdminWithUsers, SynchronousTestCase):
 
     def test_hugeContentLength(self):
         """
@@ -223,14 +207,7 @@ class AccessLogTests(SynchronousTestCase):
         self.assertLess(len(lines), 60)
 
 
-class GuessingTests(SynchronousTestCase):
-    def setUp(self):
-        backend = startBackend(self, name, "A")
-        self.users = usersFile(self, {"root": ("admin", "right")})
-        self.process, _ = startTwistd(
-            self, ["txlb", *LISTEN, *ADMIN, "--admin-users", self.users, "--backend", backend.address]
-        )
-        self.admin = self.process.address("admin")
+class GuessingTests(_AdminWithUsers, SynchronousTestCase):
 
     def test_namesDoNotShow(self):
         """

@@ -159,7 +159,7 @@ def _serviceChanges(old, new):
         oldHosts, newHosts = _byName(before.hosts), _byName(group.hosts)
         for hname, host in newHosts.items():
             if hname not in oldHosts:
-                options = settings(host, ("name", "address"))
+                options = {k: v for k, v in toPlain(host).items() if k not in ("name", "address")}
                 adds.append(Change("addHost", [name, gname, hname, host.address, options]))
             else:
                 hostSettings = _changed(oldHosts[hname], host, HOST_FIXED)

@@ -29,7 +29,9 @@ class Reloader(Service):
     broadcast).
 
     @ivar source: a no-argument callable answering the description to
-        run (a L{txlb.config.Balancer}), or raising L{ConfigError}.
+        run (a L{txlb.config.Balancer}), or raising L{ConfigError}; None
+        in the workers other than worker 0, where the signal is only
+        logged (a process group's SIGHUP must not end them).
     @ivar shown: how the source is named in the log (a path, or "the
         flags").
     """
@@ -66,8 +68,13 @@ class Reloader(Service):
     def reload(self):
         """
         Read the source again and apply it; a Deferred (with
-        C{--workers}) or None.
+        C{--workers}) or None. Without a source (in workers other than
+        worker 0), say where to send the signal instead.
         """
+        if self.source is None:
+            self.log.info("SIGHUP ignored here: worker 0 reloads {source} and passes the changes on",
+                          source=self.shown)
+            return None
         self.log.info("SIGHUP: reloading {source}", source=self.shown)
         try:
             wanted = self.source()
@@ -82,6 +89,12 @@ class Reloader(Service):
         except AdminError as e:
             self.log.error("reload of {source} failed, nothing changed: {why}", source=self.shown, why=e.message)
             return None
+        if self.balancer.workers is not None:
+            result.addCallback(self._everywhere)
+        return result
+
+    def _everywhere(self, result):
+        self.log.info("SIGHUP: every worker runs the reloaded configuration")
         return result
 
 

@@ -230,8 +230,12 @@ class Options(usage.Options):
         from txlb.tacfile import describeTac
 
         found = [top] if isinstance(top, LoadBalancer) else [c for c in top if isinstance(c, LoadBalancer)]
-        if len(found) != 1 or found[0].spec is None or self["demo"] or isinstance(builder.role, workers.Worker):
-            if self["state"] is not None and not isinstance(builder.role, workers.Worker):
+        shown = self["config"] or "the flags"
+        if len(found) == 1 and isinstance(builder.role, workers.Worker):
+            Reloader(found[0], builder, None, shown).setServiceParent(found[0])
+            return
+        if len(found) != 1 or found[0].spec is None or self["demo"]:
+            if self["state"] is not None:
                 raise ConfigError("--state needs a balancer described by a .tac (application(Balancer(...))) or flags")
             return
         balancer = found[0]

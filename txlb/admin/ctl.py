@@ -6,7 +6,9 @@ C{txlbctl}: drive a running txlb through its XML-RPC admin.
 Each command takes the XML-RPC method's arguments in the same order
 (C{txlbctl COMMAND --help} shows them); the URL defaults to C{$TXLB_URL},
 else C{http://127.0.0.1:8001/RPC2}, and may be written without its scheme
-and path (C{127.0.0.1:8001}).
+and path (C{127.0.0.1:8001}). C{diff FILE.tac}, C{apply FILE.tac} and
+C{dump} compare, apply and print whole configurations
+(L{txlb.admin._ctlconfig}, C{doc/reconfiguration.rst}).
 """
 
 import argparse
