@@ -12,6 +12,7 @@ from txlb import __version__, workers
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Etcd, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
+from txlb.describe import dryRun
 from txlb.errors import ConfigError
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
@@ -162,8 +163,6 @@ class Options(usage.Options):
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
         if self["dry-run"]:
-            from txlb.describe import dryRun
-
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
     def workerRole(self):
