@@ -12,7 +12,7 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from tests.etcdcluster import SKIP, Cluster
 from tests.support import TXLB, Process, name, request, startBackend, startTwistd
-from tests.test_integration_admin import adminURL
+from tests.test_integration_admin import TXLBCTL, adminURL
 
 LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"]
 ADMIN = ["--admin", "tcp:0:interface=127.0.0.1"]
@@ -83,8 +83,43 @@ class FleetMixin:
 
 class FleetTests(FleetMixin, SynchronousTestCase):
     """
-    Two lone nodes: changes, leased hosts, lost members.
+    Two lone nodes: changes, leased hosts, lost members, compaction.
     """
+
+    def test_concurrentWritersBothKept(self):
+        """
+        Hosts added at the same moment through both nodes' admins are all
+        kept, on both nodes.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        def add(rpcName, prefix):
+            rpc = xmlrpc.client.ServerProxy(adminURL(getattr(self, rpcName)))
+            return [rpc.addHost("default", "default", f"{prefix}{i}", f"127.0.0.1:{9100 + i}") for i in range(5)]
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(add, ["node1", "node2"], ["x", "y"]))
+        self.assertEqual(results, [[True] * 5] * 2)
+        expected = sorted(["a"] + [f"x{i}" for i in range(5)] + [f"y{i}" for i in range(5)])
+        until(lambda: hosts(self.rpc1) == hosts(self.rpc2) == expected, what="both nodes to hold every host")
+
+    def test_compactionAndStatus(self):
+        """
+        Changes made after etcd compacted its history still reach node 2;
+        txlbctl status, the status page and /metrics show the store.
+        """
+        self.assertTrue(self.rpc1.setWeight("default", "default", "a", 2))
+        revision = int(self.cluster.call("/v3/kv/range", {"key": "Lw=="})["header"]["revision"])
+        self.cluster.call("/v3/kv/compaction", {"revision": str(revision), "physical": True})
+        self.assertTrue(self.rpc1.setWeight("default", "default", "a", 3))
+        until(lambda: self.rpc2.getConfig()["services"]["default"]["groups"]["default"]["hosts"]["a"]["weight"] == 3,
+              what="node 2 to follow after compaction")
+        table = Process(TXLBCTL + ["--url", adminURL(self.node2), "status"])
+        self.assertEqual(table.wait(), 0, table.output)
+        self.assertIn("shared through etcd /txlb/: connected to http://127.0.0.1:", table.output)
+        page = urlText(adminURL(self.node2, "/"))
+        self.assertIn('class="store-connected"', page)
+        self.assertIn("txlb_etcd_connected 1.0", urlText(adminURL(self.node2, "/metrics")))
 
     def test_leasedHostJoinsAndLeaves(self):
         """

@@ -68,13 +68,15 @@ class SharedAdminAPI:
 
     def getStatus(self):
         """
-        The live status by service, and the store's state under C{etcd}.
+        The live status by service, and the store's state under C{etcd}
+        (unless a service has that name: the status page and C{/metrics}
+        show the store too).
         """
         d = defer.maybeDeferred(self.api.getStatus)
 
         def withStore(status):
             status = dict(status)
-            status["etcd"] = self.store.status()
+            status.setdefault("etcd", self.store.status())
             return status
 
         return d.addCallback(withStore)
