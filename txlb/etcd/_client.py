@@ -19,6 +19,7 @@ import attr
 from treq.client import HTTPClient
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.client import Agent
 
 from txlb._twisted import quietConnectionPool
@@ -118,6 +119,7 @@ class EtcdClient:
             raise ValueError("etcd needs at least one endpoint URL")
         self.timeout = timeout
         self.current = 0
+        self.pending = set()
         self.pool = quietConnectionPool(reactor, persistent=True)
         self.pool.retryAutomatically = False
         self.http = HTTPClient(Agent(reactor, pool=self.pool))
@@ -137,7 +139,6 @@ class EtcdClient:
         """
         self.current = self.endpoints.index(url)
 
-    @defer.inlineCallbacks
     def call(self, path, body):
         """
         POST C{body} (JSON) to C{path} on the first member that answers;
@@ -146,6 +147,17 @@ class EtcdClient:
         @raise EtcdError: when etcd refused the call.
         @raise EtcdUnavailable: when no member answered.
         """
+        d = self._call(path, body)
+        self.pending.add(d)
+
+        def done(result):
+            self.pending.discard(d)
+            return result
+
+        return d.addBoth(done)
+
+    @defer.inlineCallbacks
+    def _call(self, path, body):
         data = json.dumps(body).encode("utf-8")
         failures = []
         for url in self.order():
@@ -156,7 +168,7 @@ class EtcdClient:
                 )
                 text = yield response.content()
             except Exception as e:
-                failures.append(f"{url}: {_why(e)}")
+                failures.append(f"{url}: {describe(e)}")
                 continue
             if response.code >= 500:
                 failures.append(f"{url}: answered {response.code}")
@@ -242,15 +254,26 @@ class EtcdClient:
 
     def close(self):
         """
-        Close the idle connections.
+        Close the connections once the calls under way are answered (or
+        timed out).
         """
-        return self.pool.closeCachedConnections()
+        under = defer.DeferredList(list(self.pending), consumeErrors=True)
+        return under.addCallback(lambda _: self.pool.closeCachedConnections())
 
 
-def _why(e):
+def describe(e):
+    """
+    What went wrong talking to a member, in a few words (a refused
+    connection, a timeout, a lost connection), for logs and Faults.
+    """
+    if isinstance(e, Failure):
+        e = e.value
     if isinstance(e, defer.CancelledError):
         return "timed out"
-    return str(e) or type(e).__name__
+    reasons = getattr(e, "reasons", None)
+    if reasons:
+        return "; ".join(describe(r) for r in reasons)
+    return str(e).rstrip(".") or type(e).__name__
 
 
-__all__ = ["EtcdClient", "EtcdError", "EtcdUnavailable", "KeyValue", "encode", "decode", "prefixEnd"]
+__all__ = ["EtcdClient", "EtcdError", "EtcdUnavailable", "KeyValue", "describe", "encode", "decode", "prefixEnd"]

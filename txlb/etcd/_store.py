@@ -16,13 +16,15 @@ import time
 import attr
 from twisted.application.service import Service
 from twisted.internet import defer
+from twisted.internet.error import ConnectError, ConnectionLost
 from twisted.internet.task import deferLater
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from twisted.logger import Logger
 
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, AdminError
 from txlb.diff import diff
 from txlb.errors import ConfigError
-from txlb.etcd._client import EtcdError, EtcdUnavailable
+from txlb.etcd._client import EtcdError, EtcdUnavailable, describe
 from txlb.etcd._layout import (
     SERVICES,
     nodeDescription,
@@ -33,10 +35,14 @@ from txlb.etcd._layout import (
     storedDescription,
     writes,
 )
-from txlb.etcd._watch import Compacted, Watch
+from txlb.etcd._watch import Compacted, Watch, WatchEnded
 from txlb.plain import toPlain
 
 CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
+
+#: What reading or watching etcd fails with when members cannot be reached.
+_EXPECTED = (EtcdUnavailable, EtcdError, WatchEnded, Compacted, defer.CancelledError, ConnectError,
+             ConnectionLost, ResponseFailed, ResponseNeverReceived)
 
 #: Seconds before the first retry, and the longest wait between retries.
 FIRST_DELAY, LONGEST_DELAY = 0.2, 3.0
@@ -134,6 +140,8 @@ class SharedStore(Service):
             watch = self.watch = Watch(self.client, self.prefix, revision + 1, self._events)
             yield watch.start()
         except Exception as e:
+            if not isinstance(e, _EXPECTED):
+                self.log.failure("etcd: reading {prefix} failed", prefix=self.prefix)
             self._lost(e)
             return
         if not self.running:
@@ -185,10 +193,10 @@ class SharedStore(Service):
     def _lost(self, why):
         if not self.running:
             return
-        self.lastError = str(why)
+        self.lastError = describe(why)
         if self.state != DISCONNECTED:
             self.state, self.since = DISCONNECTED, self.clock.seconds()
-            self.log.warn("etcd unreachable ({why}); serving the last known pools and retrying", why=str(why))
+            self.log.warn("etcd unreachable ({why}); serving the last known pools and retrying", why=self.lastError)
         self.retry = self.clock.callLater(self.delay, self._connect)
         self.delay = min(self.delay * 2, LONGEST_DELAY)
 
