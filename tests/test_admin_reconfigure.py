@@ -138,7 +138,8 @@ class CallTests(ReconfigureCase):
     def test_setServiceAndGroup(self):
         """
         setService changes the relay settings new connections read;
-        setGroup the scheduler, queue and health checks.
+        setGroup the scheduler, queue and health checks; health services
+        whose settings did not change keep running.
         """
         proxy = self.balancer.proxies["web"]
         self.call("setService", "web", {"connectTimeout": 2.5, "idleTimeout": 30.0})
@@ -149,6 +150,10 @@ class CallTests(ReconfigureCase):
         self.assertEqual((pool.schedulerSpec, pool.queueSize), ("leastconns", 3))
         self.assertIn("health:blue", proxy.namedServices)
         self.assertEqual(self.config().services[0].groups[0].check, HealthCheck(interval=5.0))
+        checker = proxy.namedServices["health:blue"]
+        self.call("setGroup", "web", "blue", {"slowStart": 10.0})
+        self.assertIs(proxy.namedServices["health:blue"], checker)
+        self.assertIn("slowstart:blue", proxy.namedServices)
         self.call("setGroup", "web", "blue", {"check": False})
         self.assertNotIn("health:blue", proxy.namedServices)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.config import Admin, Balancer, Ejection, Group, HealthCheck, Host, Service
+from txlb.config import Admin, Balancer, Ejection, Group, HealthCheck, Host, Route, Service
 from txlb.diff import Change, applyChanges, canonical, diff, enabledOf
 from txlb.errors import ConfigError
 from txlb.plain import fromPlain, toPlain
@@ -180,3 +180,22 @@ class DiffTests(SynchronousTestCase):
         self.assertEqual(web.groups[1], Group("green", scheduler="hash"))
         self.assertEqual(api, Service("api", listen=["tcp:2"], groups=[Group("default")]))
         self.assertEqual(attr.evolve(b, services=[web]), applyChanges(b, [Change("delService", ["api"])]))
+
+
+class RoutesTests(SynchronousTestCase):
+    def test_routesRoundTrip(self):
+        """
+        A service's routes (a route's name defaults to its group's) go to
+        plain data and back, and into a .tac that builds the same
+        description; a changed route is a difference.
+        """
+        groups = [Group("g", hosts=[Host("a", "127.0.0.1:1")]), Group("h")]
+        routes = [Route("h", sni="x.test"), Route("g", source="10.0.0.0/8", name="internal")]
+        balancer = Balancer(services=[Service("s", listen=["tcp:0"], groups=groups, routes=routes)])
+        self.assertEqual(fromPlain(Balancer, toPlain(balancer)), balancer)
+        namespace = {}
+        exec(compile(tacSource(balancer).replace("application = application(", "described = ("), "t", "exec"),
+             namespace)
+        self.assertEqual(namespace["described"], balancer)
+        changed = attr.evolve(balancer, services=[attr.evolve(balancer.services[0], routes=routes[:1])])
+        self.assertNotEqual(diff(balancer, changed), [])

@@ -34,9 +34,12 @@ NESTED = {
     (config.Group, "check"): config.HealthCheck,
     (config.Group, "ejection"): config.Ejection,
     (config.Group, "heartbeat"): config.Heartbeat,
+    (config.Service, "routes"): config.Route,
 }
 
 CLASS_KEY = "class"
+
+_FROM_OTHERS = object()
 
 
 def defaultOf(field):
@@ -45,6 +48,10 @@ def defaultOf(field):
     """
     default = field.default
     if isinstance(default, attr.Factory):
+        if default.takes_self:
+            # Computed from the other fields (a route's name is its
+            # group's): no value of its own to compare with.
+            return _FROM_OTHERS
         return default.factory()
     return default
 

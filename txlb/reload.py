@@ -10,6 +10,8 @@ connection drops). A file that is broken is one logged sentence naming
 the file and line, and changes nothing.
 """
 
+import os
+
 import attr
 from twisted.application.service import Service
 from twisted.logger import Logger
@@ -150,3 +152,42 @@ def keepState(balancer, builder, path, shownSource):
             balancer.workers.journal.insert(0, ("applyConfig", (toPlain(stored),)))
     balancer.specObservers.append(keeper)
     return keeper
+
+
+def reconfigurable(top, builder, config, flags, state, follower):
+    """
+    Make the balancer in C{top} (a L{LoadBalancer}, or a service holding
+    one) reload on C{SIGHUP} and keep its state, as C{twistd txlb} runs it.
+
+    @param config: the C{--config} path, or None.
+    @param flags: a no-argument callable answering the description the
+        flags give (used without C{config}), or None when there is none
+        (C{--demo}).
+    @param state: the C{--state} path, or None (then C{Balancer(state=...)}
+        is used, if given).
+    @param follower: True in the workers other than worker 0: they follow
+        worker 0 and only log a C{SIGHUP}.
+    @raise ConfigError: for C{--state} without a description to keep, or a
+        state file that cannot be used.
+    """
+    from txlb.balancer import LoadBalancer
+    from txlb.tacfile import describeTac
+
+    found = [top] if isinstance(top, LoadBalancer) else [c for c in top if isinstance(c, LoadBalancer)]
+    shown = config or "the flags"
+    if len(found) == 1 and follower:
+        Reloader(found[0], builder, None, shown).setServiceParent(found[0])
+        return
+    source = flags
+    if config is not None:
+        path = os.path.abspath(config)
+        source = lambda: describeTac(path)  # noqa: E731
+    if len(found) != 1 or found[0].spec is None or source is None:
+        if state is not None:
+            raise ConfigError("--state needs a balancer described by a .tac (application(Balancer(...))) or flags")
+        return
+    balancer = found[0]
+    state = state or balancer.spec.state
+    if state is not None:
+        keepState(balancer, builder, state, shown)
+    Reloader(balancer, builder, source, shown).setServiceParent(balancer)

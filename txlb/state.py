@@ -49,9 +49,11 @@ class StateFile:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ConfigError(f"{self.path} is not a txlb state file (no \"format\": \"{FORMAT}\")")
         try:
-            return fromPlain(Balancer, data.get("balancer"), f"the state file {self.path}")
+            return fromPlain(Balancer, data.get("balancer"), "its balancer")
         except ConfigError as e:
-            raise ConfigError(f"{e}; move it away to start from the configuration") from None
+            raise ConfigError(
+                f"the state file {self.path} cannot be used: {e}; move it away to start from the configuration"
+            ) from None
 
     def write(self, balancer):
         """

@@ -65,6 +65,11 @@ class Options(usage.Options):
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
         ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
+        [
+            "admin-legacy-web-api",
+            None,
+            "The admin also answers pythondirector's web API (/running.txt, /addHost?...).",
+        ],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -221,32 +226,13 @@ class Options(usage.Options):
     def reconfigurable(self, top, builder):
         """
         Make the balancer in C{top} reload its source (the --config file or
-        these flags) on C{SIGHUP}, and keep its state in C{--state} or
-        C{Balancer(state=...)}; in worker 0 only (the others follow it).
+        these flags) on C{SIGHUP} and keep its state (C{--state}); see
+        L{txlb.reload.reconfigurable}.
         """
-        from txlb.balancer import LoadBalancer
-        from txlb.reload import Reloader, keepState
-        from txlb.tacfile import describeTac
+        from txlb.reload import reconfigurable
 
-        found = [top] if isinstance(top, LoadBalancer) else [c for c in top if isinstance(c, LoadBalancer)]
-        shown = self["config"] or "the flags"
-        if len(found) == 1 and isinstance(builder.role, workers.Worker):
-            Reloader(found[0], builder, None, shown).setServiceParent(found[0])
-            return
-        if len(found) != 1 or found[0].spec is None or self["demo"]:
-            if self["state"] is not None:
-                raise ConfigError("--state needs a balancer described by a .tac (application(Balancer(...))) or flags")
-            return
-        balancer = found[0]
-        if self["config"] is not None:
-            path = os.path.abspath(self["config"])
-            source, shown = (lambda: describeTac(path)), self["config"]
-        else:
-            source, shown = self.flagsBalancer, "the flags"
-        state = self["state"] or balancer.spec.state
-        if state is not None:
-            keepState(balancer, builder, state, shown)
-        Reloader(balancer, builder, source, shown).setServiceParent(balancer)
+        source = None if self["demo"] else self.flagsBalancer
+        reconfigurable(top, builder, self["config"], source, self["state"], isinstance(builder.role, workers.Worker))
 
     def _build(self, builder):
         if self["config"] is not None:
@@ -330,7 +316,7 @@ def adminSpecs(options):
     (empty without --admin).
     """
     if not options["admin"]:
-        for flag in ("admin-users", "project-url", "admin-access-log"):
+        for flag in ("admin-users", "project-url", "admin-access-log", "admin-legacy-web-api"):
             if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
@@ -341,6 +327,7 @@ def adminSpecs(options):
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
             accessLog=bool(options["admin-access-log"]),
+            legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
 

@@ -80,6 +80,13 @@ class AdminAPI(Reconfiguring):
     def getStatus(self):
         return _view.status(self.balancer)
 
+    def getRoutes(self, service):
+        """
+        A service's routes in the order they are tried: C{route}, C{group}
+        and C{match} of each (empty when the service does not route).
+        """
+        return _view.routes(self.proxy(service))
+
     def getWorkers(self):
         accepted = sum(p.accepted for p in self.balancer.proxies.values())
         return [{"index": 0, "pid": os.getpid(), "state": "running", "restarts": 0, "refused": 0,
@@ -190,6 +197,10 @@ class AdminAPI(Reconfiguring):
         if proxy.enabledGroup == group:
             raise AdminError(
                 CONFLICT, f"group {group!r} is the enabled group of {service!r}; enable another first"
+            )
+        if proxy.routing is not None and any(r.group == group for r in proxy.routing.routes):
+            raise AdminError(
+                CONFLICT, f"a route of {service!r} sends to group {group!r}; it cannot be deleted"
             )
         del proxy.pools[group]
         for child in list(proxy):

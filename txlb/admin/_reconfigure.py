@@ -32,6 +32,20 @@ from txlb.plain import fromPlain, toPlain, withSettings
 #: Settings of a group that its health services are built from.
 _HEALTH = ("check", "ejection", "slowStart", "heartbeat", "allDown")
 
+#: Each health service (by the prefix of its name) and the group settings
+#: it is built from: one whose settings did not change keeps running (a
+#: heartbeat listener keeps its port).
+_BUILT_FROM = {
+    "health": ("check",),
+    "ejection": ("ejection", "check"),
+    "slowstart": ("slowStart",),
+    "heartbeat": ("heartbeat",),
+}
+
+
+def _kindOf(service):
+    return (service.name or "").partition(":")[0]
+
 
 def _bad(e):
     return AdminError(BAD_ARGUMENT, str(e))
@@ -79,7 +93,8 @@ class Reconfiguring:
         try:
             spec = applyChange(spec, Change(method, args))
         except ConfigError as e:
-            self.log.warn("admin: the running description cannot follow {method}: {why}", method=method, why=str(e))
+            # Such as a host that joined by heartbeat: not in the description.
+            self.log.info("admin: {method} is not part of the running description: {why}", method=method, why=str(e))
             return
         self.balancer.setSpec(spec)
 
@@ -213,9 +228,16 @@ class Reconfiguring:
             proxy = self.balancer.proxies[sname]
             proxy.addPool(pool)
             for child in health:
-                child.setServiceParent(proxy)
+                self._adoptHealth(proxy, gname, child)
 
         return _Step(commit)
+
+    def _adoptHealth(self, proxy, gname, child):
+        workers = self.balancer.workers
+        if workers is not None and _kindOf(child) == "heartbeat":
+            # As L{txlb.workers.Supervisor.adopt} does for the first ones.
+            child.forward = workers.heartbeatForwarder(proxy.name, gname)
+        child.setServiceParent(proxy)
 
     def _prepare_delGroup(self, spec, sname, gname):
         service = self._service(spec, sname)
@@ -243,6 +265,10 @@ class Reconfiguring:
         maker = self.builder.schedulerMaker(new.scheduler) if new.scheduler != old.scheduler else None
         rebuild = any(getattr(old, f) != getattr(new, f) for f in _HEALTH)
         health = None
+        replaced = {
+            kind for kind, fields in _BUILT_FROM.items()
+            if any(getattr(old, f) != getattr(new, f) for f in fields)
+        }
         if rebuild:
             pool = self.balancer.proxies[sname].pools[gname]
             before = pool.allDown
@@ -261,10 +287,11 @@ class Reconfiguring:
             if health is not None:
                 pool.allDown = new.allDown
                 for child in list(proxy):
-                    if child.name and child.name.endswith(":" + gname):
+                    if child.name and child.name.endswith(":" + gname) and _kindOf(child) in replaced:
                         child.disownServiceParent()
                 for child in health:
-                    child.setServiceParent(proxy)
+                    if _kindOf(child) in replaced:
+                        self._adoptHealth(proxy, gname, child)
 
         return _Step(commit)
 

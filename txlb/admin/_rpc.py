@@ -25,6 +25,9 @@ METHODS = {
                   "Live status by service: listeners, enabledGroup, and per group its scheduler, "
                   "queue, refusals by reason, connect and session time histograms, and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
+    "getRoutes": ((("service", S),), A, False,
+                  "A service's routes in the order they are tried: route, group (empty: the enabled "
+                  "group) and match."),
     "getWorkers": ((), A, False,
                    "The worker processes (--workers): index, pid, state, restarts, refused, accepted."),
     "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", W)), "boolean", True,

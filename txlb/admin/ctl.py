@@ -32,6 +32,7 @@ COMMANDS = {
     "config": ("getConfig", [], {}, "show the configuration as it runs now"),
     "services": ("listServices", [], {}, "list the services"),
     "workers": ("getWorkers", [], {}, "list the worker processes (--workers)"),
+    "routes": ("getRoutes", ["service"], {}, "list a service's routes in the order they are tried"),
     "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": "weight"},
                  "add a host (ADDRESS is HOST:PORT, [IPv6]:PORT or an endpoint string; WEIGHT is a "
                  "number or JSON settings such as '{\"backup\": true, \"maxconn\": 100}')"),
@@ -256,9 +257,18 @@ def _workersTable(workers):
     return _table(rows)
 
 
+def _routesTable(routes):
+    rows = [("ROUTE", "GROUP", "MATCH")]
+    for r in routes:
+        rows.append((r["route"], r["group"] or "(enabled)", r["match"]))
+    return _table(rows)
+
+
 def _human(command, result):
     if command == "status":
         return _statusTable(result)
+    if command == "routes":
+        return _routesTable(result)
     if command == "workers":
         return _workersTable(result)
     if command == "services":
