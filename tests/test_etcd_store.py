@@ -127,6 +127,29 @@ class StoreTests(TestCase):
         self.assertEqual(revision, before)
 
     @defer.inlineCallbacks
+    def test_writtenButNotRunHere(self):
+        """
+        A change that is in etcd but that this node cannot run (its new
+        listener's port is taken) is answered with a Fault saying so; the
+        node keeps serving what it ran before.
+        """
+        import socket
+
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        self.addCleanup(taken.close)
+        one, api = yield self.node(description(self.cluster.urls, [Host("a", "127.0.0.1:9001")]))
+        listen = f"tcp:{taken.getsockname()[1]}:interface=127.0.0.1"
+        failure = yield self.assertFailure(
+            api.addService("tester", "api", {"listen": [listen], "groups": {"g": {}}}), AdminError)
+        self.assertEqual(failure.code, FAILED)
+        self.assertIn("is in etcd (revision", failure.message)
+        self.assertIn("but this node cannot run it", failure.message)
+        self.assertEqual(sorted(one.proxies), ["web"])
+        self.assertIn("cannot run revision", one.store.status()["lastError"])
+
+    @defer.inlineCallbacks
     def test_compactionSurvived(self):
         """
         A watch that starts from a revision compaction removed is

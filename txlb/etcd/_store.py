@@ -67,6 +67,8 @@ class SharedStore(Service):
         C{since} (seconds since the epoch).
     @ivar revision: the etcd revision the running description follows.
     @ivar won: which description won at start: C{"stored"} or C{"seeded"}.
+    @ivar applied: the last revision handled (run, or refused: then
+        C{refused} is that revision and why).
     """
 
     log = Logger()
@@ -92,6 +94,7 @@ class SharedStore(Service):
         self.applied = 0
         self.won = None
         self.lastError = None
+        self.refused = (0, None)
         self.conflicts = 0
         self.changes = 0
         self.reconnects = 0
@@ -238,8 +241,10 @@ class SharedStore(Service):
 
         def failed(f):
             why = getattr(f.value, "message", None) or f.getErrorMessage()
-            self.lastError = f"cannot apply revision {revision}: {why}"
-            self.log.error("etcd: {why}", why=self.lastError)
+            self.lastError = f"cannot run revision {revision}: {why}"
+            self.refused = (revision, why)
+            self.log.error("etcd: {why}; serving the description before it", why=self.lastError)
+            self._applied(revision)
 
         d.addCallbacks(lambda _: self._applied(revision), failed)
         return d
@@ -335,6 +340,10 @@ class SharedStore(Service):
                 self.log.info("admin {user}: {what} (etcd revision {revision})",
                               user=user or "(local)", what=what, revision=revision)
                 yield self.appliedUpTo(revision)
+                refused, why = self.refused
+                if refused >= revision:
+                    raise AdminError(FAILED, f"{what} is in etcd (revision {revision}), but this node cannot run "
+                                             f"it: {why}")
                 return result
             self.conflicts += 1
             conflicts += 1
