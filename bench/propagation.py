@@ -44,6 +44,9 @@ class _Cleanups:
 
 
 def weight(rpc):
+    """
+    Host a's weight as a node runs it.
+    """
     return rpc.getConfig()["services"]["default"]["groups"]["default"]["hosts"]["a"]["weight"]
 
 

@@ -6,6 +6,7 @@ compaction, a lost cluster, leased hosts.
 
 from twisted.internet import defer, reactor, task
 from twisted.trial.unittest import SkipTest, TestCase
+from zope.interface.verify import verifyObject
 
 from tests.etcdcluster import SKIP, Cluster
 from txlb.admin import AdminAPI, AdminError
@@ -15,6 +16,7 @@ from txlb.config import Balancer, Etcd, Group, Host, Service
 from txlb.etcd import EtcdClient
 from txlb.etcd._admin import SharedAdminAPI
 from txlb.etcd._agent import LeaseRegistration
+from txlb.interfaces import ISharedStore
 
 LISTEN = "tcp:0:interface=127.0.0.1"
 
@@ -72,6 +74,7 @@ class StoreTests(TestCase):
         self.assertEqual(hostsOf(two), ["a"])
         self.assertEqual([l.description for l in two.proxies["web"].listeners], [LISTEN])
         self.assertEqual(two.store.status()["state"], "connected")
+        verifyObject(ISharedStore, two.store)
 
     @defer.inlineCallbacks
     def test_changeReachesEveryNode(self):

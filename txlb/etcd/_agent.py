@@ -44,6 +44,9 @@ class LeaseRegistration(Service):
         self.renewals = 0
 
     def startService(self):
+        """
+        Register, then renew the lease every third of its time.
+        """
         Service.startService(self)
         self._register()
 

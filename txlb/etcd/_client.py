@@ -18,7 +18,6 @@ import json
 import attr
 from treq.client import HTTPClient
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import Agent
 
@@ -110,7 +109,6 @@ class EtcdClient:
     @ivar current: the index of the member tried first.
     """
 
-    log = Logger()
 
     def __init__(self, reactor, endpoints, timeout=CALL_TIMEOUT):
         self.reactor = reactor

@@ -20,6 +20,7 @@ from twisted.internet.error import ConnectError, ConnectionLost
 from twisted.internet.task import deferLater
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, AdminError
 from txlb.diff import diff
@@ -36,6 +37,7 @@ from txlb.etcd._layout import (
     writes,
 )
 from txlb.etcd._watch import Compacted, Watch, WatchEnded
+from txlb.interfaces import ISharedStore
 from txlb.plain import toPlain
 
 CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
@@ -58,6 +60,7 @@ def _when(seconds):
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
+@implementer(ISharedStore)
 class SharedStore(Service):
     """
     Keeps one balancer's services in step with the description under an
@@ -109,12 +112,18 @@ class SharedStore(Service):
     # Running
 
     def startService(self):
+        """
+        Read the prefix (seeding it when empty), then watch it.
+        """
         Service.startService(self)
         self.log.info("sharing the description through etcd {endpoints} under {prefix}",
                       endpoints=", ".join(self.client.endpoints), prefix=self.prefix)
         self._connect()
 
     def stopService(self):
+        """
+        Stop watching and retrying; close the connections to etcd.
+        """
         Service.stopService(self)
         if self.retry is not None and self.retry.active():
             self.retry.cancel()

@@ -10,7 +10,6 @@ import json
 
 from twisted.internet import defer
 from twisted.internet.protocol import Protocol
-from twisted.logger import Logger
 
 from txlb.etcd._client import KeyValue, encode, prefixEnd
 
@@ -76,7 +75,6 @@ class Watch:
     @ivar url: the member watched.
     """
 
-    log = Logger()
 
     def __init__(self, client, prefix, startRevision, onEvents):
         self.client = client
