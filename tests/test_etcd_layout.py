@@ -19,6 +19,7 @@ from txlb.etcd._layout import (
     readServices,
     serviceKey,
     serviceValue,
+    withoutRegistered,
     writes,
 )
 from txlb.etcd._watch import _Lines
@@ -90,6 +91,16 @@ class LayoutTests(SynchronousTestCase):
         group = node.services[0].groups[0]
         self.assertEqual([(h.name, h.address, h.weight) for h in group.hosts],
                          [("a", "10.0.0.1:80", 1), ("r", "10.0.0.9:80", 3)])
+
+    def test_withoutRegistered(self):
+        """
+        A registered host is left out of a new description's services,
+        unless the stored service holds a host of that name itself.
+        """
+        hosts = [("web", "blue", Host("r", "10.0.0.9:80")), ("web", "blue", Host("a", "10.0.0.1:80"))]
+        new = web(hosts=[Host("a", "10.0.0.1:80"), Host("r", "10.0.0.9:80"), Host("s", "10.0.0.8:80")])
+        (service,) = withoutRegistered([new], hosts, {"web": web()})
+        self.assertEqual([h.name for h in service.groups[0].hosts], ["a", "s"])
 
     def test_writes(self):
         """

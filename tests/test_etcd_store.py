@@ -214,14 +214,19 @@ class StoreTests(TestCase):
     @defer.inlineCallbacks
     def test_leasedHost(self):
         """
-        A host registered under a lease joins its group on every node, and
-        leaves when the lease is revoked.
+        A host registered under a lease joins its group, stays out of the
+        stored services (also through applyConfig of what getConfig
+        shows), and leaves when the lease is revoked.
         """
-        one, _ = yield self.node(description(self.cluster.urls, [Host("a", "127.0.0.1:9001")]))
+        one, api = yield self.node(description(self.cluster.urls, [Host("a", "127.0.0.1:9001")]))
         client = EtcdClient(reactor, self.cluster.urls)
         agent = LeaseRegistration(client, reactor, "/txlb/", "web", "blue", Host("r", "127.0.0.1:9100"), 5)
+        self.addCleanup(client.close)
         agent.startService()
         yield until(lambda: "r" in hostsOf(one))
+        yield api.applyConfig("tester", api.getConfig())
+        _, (stored,) = yield client.getPrefix("/txlb/services/")
+        self.assertNotIn('"r"', stored.value)
         yield agent.stopService()
         yield until(lambda: "r" not in hostsOf(one))
         self.assertEqual(hostsOf(one), ["a"])

@@ -13,6 +13,7 @@ from txlb.admin._faults import BAD_ARGUMENT, AdminError
 from txlb.config import Balancer
 from txlb.diff import DESCRIBED, Change, applyChange, diff
 from txlb.errors import ConfigError
+from txlb.etcd._layout import withoutRegistered
 from txlb.plain import fromPlain
 
 #: Description changes that stay on this node.
@@ -52,8 +53,9 @@ class SharedAdminAPI:
 
     def applyConfig(self, user, config):
         """
-        Make every node run the services of C{config}, all or nothing;
-        answers the changes, as C{txlbctl} command lines.
+        Make every node run the services of C{config}, all or nothing
+        (registered hosts in it stay with their leases); answers the
+        changes, as C{txlbctl} command lines.
         """
         try:
             target = fromPlain(Balancer, config, "the new configuration")
@@ -61,7 +63,9 @@ class SharedAdminAPI:
             raise AdminError(BAD_ARGUMENT, str(e)) from None
 
         def describe(stored):
-            after = attr.evolve(stored, services=target.services)
+            byName = {s.name: s for s in stored.services}
+            services = withoutRegistered(target.services, self.store.registered(), byName)
+            after = attr.evolve(stored, services=services)
             return after, [c.command() for c in diff(stored, after)]
 
         return self.store.change(user, "applied a new configuration", describe)

@@ -104,6 +104,25 @@ def nodeDescription(running, services, hosts):
     return attr.evolve(running, services=result)
 
 
+def withoutRegistered(services, hosts, stored):
+    """
+    C{services} (a new description's, from C{getConfig} perhaps) without
+    the registered C{hosts} that the C{stored} services (by name) do not
+    hold: a registered host lives with its lease, never in a service's key.
+    """
+    leased = {(s, g, h.name, h.address) for (s, g, h) in hosts}
+    result = []
+    for service in services:
+        before = stored.get(service.name)
+        kept = {(g.name, h.name) for g in (before.groups if before is not None else ()) for h in g.hosts}
+        groups = [attr.evolve(group, hosts=[h for h in group.hosts
+                                            if (service.name, group.name, h.name, h.address) not in leased
+                                            or (group.name, h.name) in kept])
+                  for group in service.groups]
+        result.append(attr.evolve(service, groups=groups))
+    return result
+
+
 def storedDescription(services):
     """
     The shared part as a L{Balancer} (services only) for admin changes.

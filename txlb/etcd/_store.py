@@ -230,7 +230,13 @@ class SharedStore(Service):
         services, bad = readServices(self.prefix, kvs)
         for what in bad:
             self.log.warn("etcd: ignoring {what}", what=what)
-        return nodeDescription(self.balancer.spec, services, readHosts(self.prefix, kvs))
+        return nodeDescription(self.balancer.spec, services, self.registered())
+
+    def registered(self):
+        """
+        The hosts registered under leases now: C{[(service, group, Host)]}.
+        """
+        return readHosts(self.prefix, list(self.kvs.values()))
 
     def _follow(self, revision):
         self.revision = revision
