@@ -9,6 +9,7 @@ from zope.interface import implementer
 
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector
+from txlb.tls import tlsConnector
 
 #: How a client endpoint string starts (other than C{HOST:PORT}).
 ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
@@ -39,12 +40,17 @@ class TCPConnector:
     the common C{HOST:PORT} form.
     """
 
-    __slots__ = ("description", "host", "port")
+    __slots__ = ("description", "host", "port", "plain")
 
     def __init__(self, description, host, port):
+        """
+        @ivar plain: True when C{host} is an IP address: the lean path
+            (L{txlb.lean}) can connect without resolving a name.
+        """
         self.description = description
         self.host = host
         self.port = port
+        self.plain = isIPAddress(host) or isIPv6Address(host)
 
     def connect(self, reactor, factory):
         return reactor.connectTCP(self.host, self.port, factory, timeout=None)
@@ -78,6 +84,9 @@ class EndpointConnector:
 
     __slots__ = ("description", "_endpoint")
 
+    #: Only Twisted's transports connect through an endpoint.
+    plain = False
+
     def __init__(self, description, endpoint):
         self.description = description
         self._endpoint = endpoint
@@ -86,11 +95,13 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor):
+def backendConnector(address, reactor, tls=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
+    @param tls: a L{txlb.config.ClientTLS} to speak TLS to C{HOST:PORT}
+        (L{txlb.tls.TLSConnector}), or None.
     @raise ConfigError: when C{address} is none of these.
     """
     if not isinstance(address, str) or not address:
@@ -100,7 +111,11 @@ def backendConnector(address, reactor):
         host, port = hostPort
         if not (isIPAddress(host) or isIPv6Address(host) or isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
+        if tls is not None:
+            return tlsConnector(address, host, port, tls, reactor)
         return TCPConnector(address, host, port)
+    if tls is not None:
+        raise ConfigError(f"backend address {address!r}: tls needs the HOST:PORT form")
     head, _, tail = address.rpartition(":")
     if tail.isdigit() and not address.startswith(ENDPOINT_PREFIXES):
         raise ConfigError(f"backend address {address!r} needs a port from 1 to 65535")

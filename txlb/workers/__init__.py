@@ -6,10 +6,11 @@ C{doc/workers.rst}.
 
 import os
 
+from txlb._signals import onHangup
 from txlb.admin import AdminService
 from txlb.health import HeartbeatListener
 from txlb.workers._admin import WorkerAdminAPI
-from txlb.workers._port import SharedPort, listenShared, tcpAddress
+from txlb.workers._port import SharedPort, listenShared, sharedFactory, tcpAddress
 from txlb.workers._process import ENVIRONMENT, workerCommand
 from txlb.workers._set import WorkerSet
 from txlb.workers._worker import ParentWatch, Worker, WorkerRole
@@ -37,7 +38,7 @@ class Supervisor:
         """
         Listen with C{SO_REUSEPORT} on the listener's address.
         """
-        return listenShared(self.reactor, listener.factory, *tcpAddress(listener))
+        return listenShared(self.reactor, sharedFactory(listener), *tcpAddress(listener))
 
     def adopt(self, balancer, builder):
         """
@@ -57,6 +58,9 @@ class Supervisor:
             for child in proxy:
                 if isinstance(child, HeartbeatListener):
                     child.forward = workers.heartbeatForwarder(name, child.pool.name)
+        if any(getattr(proxy, "tls", None) is not None for proxy in balancer.proxies.values()):
+            # A SIGHUP to worker 0 reloads the certificates of every worker.
+            onHangup(self.reactor, lambda: workers.broadcast("reloadCertificates", (), journal=False))
         workers.setServiceParent(balancer)
         return workers
 
