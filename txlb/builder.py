@@ -25,6 +25,7 @@ from txlb.admin import AdminService
 from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
+from txlb.handover import Handover
 from txlb.health import healthServices
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
@@ -174,6 +175,8 @@ class Builder:
                 self.admin(admin, top)
         if self.role is not None:
             self.role.adopt(top, self)
+        if spec.handover is not None and (self.role is None or self.role.admin):
+            Handover(top, self, spec.handover).setServiceParent(top)
         return top
 
 

@@ -320,6 +320,14 @@ class Admin:
             raise ConfigError("the admin needs at least one endpoint to listen on")
 
 
+def _optionalPath(what):
+    def check(instance, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{what} must be the path of a UNIX socket, not {value!r}")
+
+    return check
+
+
 def _admins(value):
     return (value,) if isinstance(value, Admin) else tuple(value)
 
@@ -329,10 +337,18 @@ def _admins(value):
 class Balancer:
     """
     Everything one txlb process runs: services, and any number of admins.
+
+    @ivar handover: the path of a UNIX socket: txlb started while another
+        txlb answers there takes over its sockets (hitless upgrade), else
+        it serves handovers there; None for none.
+    @ivar dns: the DNS servers (C{HOST:PORT}) backends named by host name
+        are resolved with; empty for those of C{/etc/resolv.conf}.
     """
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
+    handover = attr.ib(default=None, validator=_optionalPath("handover"))
+    dns = attr.ib(default=(), converter=_strings)
 
     @services.validator
     def _checkServices(self, attribute, value):

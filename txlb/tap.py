@@ -68,6 +68,13 @@ class Options(usage.Options):
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
         [
+            "handover",
+            None,
+            None,
+            "A UNIX socket path: take over the sockets of the txlb answering there "
+            "(hitless upgrade), else serve handovers there.",
+        ],
+        [
             "scheduler",
             "s",
             "roundrobin",
@@ -105,6 +112,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["backend"] = []
         self["admin"] = []
+        self["dns"] = []
         self.service = None
 
     def opt_listen(self, endpoint):
@@ -118,6 +126,10 @@ class Options(usage.Options):
         self["backend"].append(backend)
 
     opt_b = opt_backend
+
+    def opt_dns(self, server):
+        """A DNS server HOST:PORT to resolve backends named by host name with (repeatable) [default: those of /etc/resolv.conf]."""
+        self["dns"].append(server)
 
     def opt_admin(self, endpoint):
         """Serve the admin (XML-RPC /RPC2, status page /, /metrics) on this endpoint (repeatable)."""
@@ -151,10 +163,25 @@ class Options(usage.Options):
             self.service = self.makeBalancer(Builder(_reactor(), role=self.workerRole()))
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        self.takePidFile()
         if self["dry-run"]:
             from txlb.describe import dryRun
 
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
+
+    def takePidFile(self):
+        """
+        With a handover, two processes hold twistd's pid file in turn: the
+        handover service writes it once it serves (and removes it only
+        while it names this process), so twistd itself must not (it would
+        refuse to start while the predecessor runs).
+        """
+        handover = _handoverOf(self.service)
+        parent = getattr(self, "parent", None)
+        if handover is None or parent is None or not parent.get("pidfile"):
+            return
+        handover.pidfile = os.path.abspath(parent["pidfile"])
+        parent["pidfile"] = ""
 
     def workerRole(self):
         """
@@ -187,7 +214,7 @@ class Options(usage.Options):
 
     def _given(self):
         flags = {f[0] for f in self.optFlags}
-        for name in ("listen", "backend", "admin"):
+        for name in ("listen", "backend", "admin", "dns"):
             for value in self[name]:
                 yield name, value
         for flag in sorted(flags):
@@ -205,7 +232,7 @@ class Options(usage.Options):
         @raise ConfigError: naming the problem.
         """
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend", "admin") if self[f]] + (
+            clashing = [f for f in ("listen", "backend", "admin", "dns", "handover") if self[f]] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -252,6 +279,8 @@ class Options(usage.Options):
                 )
             ],
             admin=adminSpecs(self),
+            handover=self["handover"],
+            dns=self["dns"],
         )
         return builder.balancer(spec)
 
@@ -329,6 +358,18 @@ def schedulerHelp():
         also = f" (also: {', '.join(aliases)})" if aliases else ""
         lines.append(f"  {name:<12} {description}{also}")
     return "\n".join(lines)
+
+
+def _handoverOf(service):
+    from txlb.handover import Handover
+
+    if isinstance(service, Handover):
+        return service
+    for child in getattr(service, "services", ()):
+        found = _handoverOf(child)
+        if found is not None:
+            return found
+    return None
 
 
 def _reactor():

@@ -159,6 +159,9 @@ class HeartbeatListener(Service):
         self._dropLog = RateLimiter(self.clock)
         self.forward = None
         self.bind = True
+        # What binds the UDP socket: reactor.listenUDP's signature; a
+        # handover (txlb.handover) replaces it to adopt an inherited one.
+        self.listenUDP = reactor.listenUDP
         self.setName(f"heartbeat:{pool.name}")
 
     def lastBeat(self, name):
@@ -172,7 +175,7 @@ class HeartbeatListener(Service):
         Service.startService(self)
         if not self.bind:
             return
-        self.listeningPort = self.reactor.listenUDP(
+        self.listeningPort = self.listenUDP(
             self.port, _Receiver(self), interface=self.interface
         )
         bound = self.listeningPort.getHost()

@@ -35,9 +35,10 @@ class Supervisor:
 
     def bind(self, listener):
         """
-        Listen with C{SO_REUSEPORT} on the listener's address.
+        Listen on the listener's address, refused when another process
+        holds it, then share it (C{SO_REUSEPORT}) with this set's workers.
         """
-        return listenShared(self.reactor, listener.factory, *tcpAddress(listener))
+        return listenShared(self.reactor, listener.factory, *tcpAddress(listener), first=True)
 
     def adopt(self, balancer, builder):
         """

@@ -25,6 +25,23 @@ class SharedPort(tcp.Port):
         return skt
 
 
+class FirstSharedPort(tcp.Port):
+    """
+    Worker 0's listening port: bound as an ordinary socket, so that the
+    bind fails while any other socket holds the address (another txlb's
+    workers included, whose sockets all have C{SO_REUSEPORT}), then given
+    C{SO_REUSEPORT} once listening, so that this set's other workers can
+    join it. The kernel only lets sockets of the same user join a group,
+    and only ones that set C{SO_REUSEPORT} before binding: a second txlb
+    (whose worker 0 binds the same way) is refused, and only a started
+    worker 0's own workers bind next to it.
+    """
+
+    def startListening(self):
+        tcp.Port.startListening(self)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+
 def tcpAddress(listener):
     """
     C{(interface, port, backlog)} of a listener's TCP endpoint.
@@ -41,12 +58,15 @@ def tcpAddress(listener):
     return endpoint._interface, endpoint._port, endpoint._backlog
 
 
-def listenShared(reactor, factory, interface, port, backlog):
+def listenShared(reactor, factory, interface, port, backlog, first=False):
     """
     Listen on C{interface}:C{port} with C{SO_REUSEPORT}; a Deferred that
     fires with the L{SharedPort}, or fails with L{CannotListenError}.
+
+    @param first: True in worker 0: bind a L{FirstSharedPort}, refused
+        while anything else holds the address.
     """
-    shared = SharedPort(port, factory, backlog, interface, reactor)
+    shared = (FirstSharedPort if first else SharedPort)(port, factory, backlog, interface, reactor)
     try:
         shared.startListening()
     except CannotListenError as e:

@@ -1,0 +1,254 @@
+"""
+The handover service (C{--handover PATH}, C{Balancer(handover=PATH)}): the
+same command line starts txlb the first time and replaces a running one
+afterwards without refusing a single connection.
+
+Started while nothing answers at PATH, txlb binds its sockets as usual and
+serves handovers at PATH once it runs. Started while a txlb answers there,
+it receives that process's listening sockets (relay listeners, admin
+listeners, heartbeat sockets, matched by kind, service name and endpoint
+description) before its own listeners start, adopts them, replays the
+admin changes the old process made, and says C{taken}; the old process
+stops accepting (closing its own descriptors only), stops serving PATH and
+answers C{released}, then drains its connections and exits; the new one
+serves PATH.
+"""
+
+import os
+
+from twisted.application.service import Service
+from twisted.internet import defer
+from twisted.internet.error import CannotListenError
+from twisted.logger import Logger
+
+from txlb._twisted import closeWithoutShutdown
+from txlb.admin import AdminService
+from txlb.handover._give import GivingFactory
+from txlb.handover._journal import JournaledAPI, Replay
+from txlb.handover._notify import notify
+from txlb.handover._offer import receive
+from txlb.health import HeartbeatListener
+from txlb.listener import Listener
+
+#: Seconds the old process waits for the new one to close the handover
+#: channel after C{released} before it stops anyway.
+LEAVE_GRACE = 5.0
+
+
+class Handover(Service):
+    """
+    Hands this process's sockets over to its successor, or takes them
+    from its predecessor.
+
+    @ivar offer: what the predecessor handed over (an
+        L{txlb.handover._offer.Offer}) until taken, else None.
+    @ivar journal: the admin changes made so far (replayed ones included),
+        as C{[(method, args), ...]}.
+    @ivar pidfile: a file to write this process's id to once it serves
+        (twistd's own is given to this service by C{twistd txlb}, since
+        two processes hold it in turn), or None.
+    """
+
+    log = Logger()
+    name = "handover"
+
+    def __init__(self, balancer, builder, path, receive=receive, notify=notify):
+        self.balancer = balancer
+        self.reactor = builder.reactor
+        self.clock = builder.clock
+        self.path = path
+        self.receive = receive
+        self.notify = notify
+        self.offer = None
+        self.journal = []
+        self.pidfile = None
+        self.port = None
+        self.giving = None
+        self._received = False
+        self._leaving = None
+        builder.bind = self.binder("relay", builder.bind)
+        for proxy in balancer.proxies.values():
+            proxy.bind = self.binder("relay", proxy.bind)
+            for listener in proxy.listeners:
+                listener.bind = proxy.bind
+            for child in proxy:
+                if isinstance(child, HeartbeatListener):
+                    child.listenUDP = self._udpBinder(proxy.name, child)
+        for admin in self._admins():
+            for listener in admin:
+                listener.bind = self.binder("admin", listener.bind)
+            admin.useAPI(JournaledAPI(admin.api, self.journal))
+
+    def _admins(self):
+        return [child for child in self.balancer if isinstance(child, AdminService)]
+
+    # Taking over: the new process
+
+    def binder(self, kind, fallback):
+        """
+        A listener C{bind} (see L{Listener}) adopting the socket handed
+        over for the listener's C{(kind, service, description)}, else
+        binding with C{fallback} (or the listener's endpoint).
+        """
+
+        def bind(listener):
+            held = self.offer.take((kind, listener.serviceName, listener.description)) if self.offer else None
+            if held is None:
+                if fallback is not None:
+                    return fallback(listener)
+                return listener.endpoint.listen(listener.factory)
+            fd, family = held
+            try:
+                return defer.succeed(self.reactor.adoptStreamPort(fd, family, listener.factory))
+            except Exception as e:
+                return defer.fail(CannotListenError(None, listener.description, e))
+
+        return bind
+
+    def _udpBinder(self, service, heartbeat):
+        key = ("heartbeat", f"{service}/{heartbeat.pool.name}", heartbeat.listen)
+
+        def listenUDP(port, protocol, interface=""):
+            held = self.offer.take(key) if self.offer else None
+            if held is None:
+                return self.reactor.listenUDP(port, protocol, interface=interface)
+            fd, family = held
+            return self.reactor.adoptDatagramPort(fd, family, protocol)
+
+        return listenUDP
+
+    def privilegedStartService(self):
+        """
+        Before any listener starts: receive the sockets of the txlb
+        answering at the handover path, if one does.
+        """
+        Service.privilegedStartService(self)
+        self._received = True
+        self.offer = self.receive(self.path)
+        if self.offer is not None:
+            self.log.info(
+                "handover: taking over {count} sockets and {changes} admin changes from txlb pid {pid}",
+                count=len(self.offer.sockets), changes=len(self.offer.journal), pid=self.offer.pid,
+            )
+
+    def startService(self):
+        if not self._received:
+            # Started without privilegedStartService first.
+            self.privilegedStartService()
+        Service.startService(self)
+        # Once every listener of the tree has started (they adopt now).
+        self.reactor.callLater(0, self._settle)
+
+    @defer.inlineCallbacks
+    def _settle(self):
+        offer = self.offer
+        if offer is not None:
+            admins = self._admins()
+            if admins and offer.journal:
+                yield Replay(admins[0].api, offer.journal).run()
+            try:
+                offer.taken()
+            except Exception as e:
+                self.log.critical("{why}", why=e)
+                self.offer = None
+                offer.close()
+                self.reactor.stop()
+                return
+            self.offer = None
+            offer.close()
+            self.log.info("handover: took over from txlb pid {pid}", pid=offer.pid)
+        if self.running:
+            self._serve()
+
+    def _serve(self):
+        if os.path.exists(self.path):
+            # Nothing answered there (or the predecessor has left it).
+            os.unlink(self.path)
+        try:
+            self.port = self.reactor.listenUNIX(self.path, GivingFactory(self), mode=0o600)
+        except CannotListenError as e:
+            self.log.critical("handover: cannot serve {path}: {why}", path=self.path, why=e.socketError)
+            return
+        self.log.info("handover: serving handovers on {path}", path=self.path)
+        if self.pidfile:
+            with open(self.pidfile, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        self.notify(READY=1, MAINPID=os.getpid())
+
+    # Handing over: the old process
+
+    def sockets(self):
+        """
+        Every socket this process listens on now, as
+        C{(kind, name, description, port)}.
+        """
+        found = []
+        for name, proxy in self.balancer.proxies.items():
+            for listener in proxy.listeners:
+                if listener.port is not None:
+                    found.append(("relay", name, listener.description, listener.port))
+            for child in proxy:
+                if isinstance(child, HeartbeatListener) and child.listeningPort is not None:
+                    key = f"{name}/{child.pool.name}"
+                    found.append(("heartbeat", key, child.listen, child.listeningPort))
+        for admin in self._admins():
+            for listener in admin:
+                if isinstance(listener, Listener) and listener.port is not None:
+                    found.append(("admin", listener.serviceName, listener.description, listener.port))
+        return found
+
+    def _owners(self):
+        for proxy in self.balancer.proxies.values():
+            for listener in proxy.listeners:
+                yield listener, "port"
+            for child in proxy:
+                if isinstance(child, HeartbeatListener):
+                    yield child, "listeningPort"
+        for admin in self._admins():
+            for listener in admin:
+                yield listener, "port"
+
+    def release(self):
+        """
+        Stop accepting everywhere, closing this process's descriptors only
+        (the successor holds the sockets), and stop serving the handover
+        path; a Deferred.
+        """
+        stopping = []
+        for owner, attribute in self._owners():
+            port = getattr(owner, attribute, None)
+            if port is None:
+                continue
+            setattr(owner, attribute, None)
+            closeWithoutShutdown(port)
+            stopping.append(defer.maybeDeferred(port.stopListening))
+        if self.port is not None:
+            port, self.port = self.port, None
+            stopping.append(defer.maybeDeferred(port.stopListening))
+        self.log.info("handover: released every socket; draining, then exiting")
+        self.clock.callLater(LEAVE_GRACE, self.leave)
+        return defer.DeferredList(stopping)
+
+    def leave(self):
+        """
+        The successor has taken over: drain and exit.
+        """
+        if self._leaving is None:
+            self._leaving = self.clock.callLater(0, self.reactor.stop)
+
+    def stopService(self):
+        Service.stopService(self)
+        if self.offer is not None:
+            offer, self.offer = self.offer, None
+            offer.close()
+        if self.pidfile:
+            try:
+                with open(self.pidfile) as f:
+                    ours = f.read().strip() == str(os.getpid())
+                if ours:
+                    os.unlink(self.pidfile)
+            except OSError:
+                pass
+        if self.port is not None:
+            port, self.port = self.port, None
+            return port.stopListening()
