@@ -169,11 +169,11 @@ class Handover(Service):
         except CannotListenError as e:
             self.log.critical("handover: cannot serve {path}: {why}", path=self.path, why=e.socketError)
             return
-        self.log.info("handover: serving handovers on {path}", path=self.path)
         if self.pidfile:
             with open(self.pidfile, "w") as f:
                 f.write(f"{os.getpid()}\n")
         self.notify(READY=1, MAINPID=os.getpid())
+        self.log.info("handover: serving handovers on {path}", path=self.path)
 
     # Handing over: the old process
 
