@@ -85,11 +85,14 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor):
+def backendConnector(address, reactor, names=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
+    @param names: the L{txlb.hostnames.HostNames} that resolves a C{HOST}
+        written as a name (without blocking, cached); None to let
+        C{connectTCP} resolve it at each connection.
     @raise ConfigError: when C{address} is none of these.
     """
     if not isinstance(address, str) or not address:
@@ -99,6 +102,10 @@ def backendConnector(address, reactor):
         host, port = hostPort
         if not (isIPAddress(host) or isIPv6Address(host) or _isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
+        if names is not None and not (isIPAddress(host) or isIPv6Address(host)):
+            from txlb.hostnames import ResolvingConnector
+
+            return ResolvingConnector(address, host, port, names.resolved(host))
         return TCPConnector(address, host, port)
     head, _, tail = address.rpartition(":")
     if tail.isdigit() and not address.startswith(_ENDPOINT_PREFIXES):

@@ -27,6 +27,7 @@ from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
 from txlb.handover import Handover
 from txlb.health import healthServices
+from txlb.hostnames import HostNames
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
 from txlb.relay import RelaySettings
@@ -54,6 +55,7 @@ class Builder:
         self.random = random if random is not None else _random.Random()
         self.role = role
         self.bind = role.bind if role is not None else None
+        self.hostNames = None
 
     def host(self, spec):
         """
@@ -70,11 +72,20 @@ class Builder:
         return Backend(
             name,
             address,
-            backendConnector(address, self.reactor),
+            backendConnector(address, self.reactor, self.names()),
             weight=weight,
             backup=backup,
             maxconn=maxconn,
         )
+
+    def names(self, servers=()):
+        """
+        The L{HostNames} backends named by host name are resolved with
+        (made on first use, asking C{servers}).
+        """
+        if self.hostNames is None:
+            self.hostNames = HostNames(self.reactor, self.clock, servers=servers)
+        return self.hostNames
 
     def schedulerMaker(self, spec):
         """
@@ -168,6 +179,8 @@ class Builder:
             description; nothing is started then.
         """
         top = LoadBalancer(self.reactor, spec)
+        self.hostNames = None
+        self.names(spec.dns).setServiceParent(top)
         for service in spec.services:
             top.addProxy(self.service(service))
         if self.role is None or self.role.admin:
