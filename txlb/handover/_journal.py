@@ -30,10 +30,8 @@ class JournaledAPI:
         return getattr(self.api, name)
 
     def _recorded(self, name):
-        operation = getattr(self.api, name)
-
         def change(user, *args):
-            result = operation(user, *args)
+            result = getattr(self.api, name)(user, *args)
             if isinstance(result, defer.Deferred):
                 return result.addCallback(self._record, name, args)
             return self._record(result, name, args)
