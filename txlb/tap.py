@@ -13,6 +13,7 @@ from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
 from txlb.errors import ConfigError
+from txlb.handover import addHandover, takePidFile
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
 
@@ -163,25 +164,11 @@ class Options(usage.Options):
             self.service = self.makeBalancer(Builder(_reactor(), role=self.workerRole()))
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
-        self.takePidFile()
+        takePidFile(self.service, getattr(self, "parent", None))
         if self["dry-run"]:
             from txlb.describe import dryRun
 
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
-
-    def takePidFile(self):
-        """
-        With a handover, two processes hold twistd's pid file in turn: the
-        handover service writes it once it serves (and removes it only
-        while it names this process), so twistd itself must not (it would
-        refuse to start while the predecessor runs).
-        """
-        handover = _handoverOf(self.service)
-        parent = getattr(self, "parent", None)
-        if handover is None or parent is None or not parent.get("pidfile"):
-            return
-        handover.pidfile = os.path.abspath(parent["pidfile"])
-        parent["pidfile"] = ""
 
     def workerRole(self):
         """
@@ -232,7 +219,7 @@ class Options(usage.Options):
         @raise ConfigError: naming the problem.
         """
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend", "admin", "dns", "handover") if self[f]] + (
+            clashing = [f for f in ("listen", "backend", "admin", "dns") if self[f]] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -240,7 +227,10 @@ class Options(usage.Options):
                     "--config describes everything itself; drop --"
                     + ", --".join(clashing)
                 )
-            return loadTac(self["config"], builder)
+            service = loadTac(self["config"], builder)
+            if self["handover"] is not None:
+                addHandover(service, builder, self["handover"])
+            return service
 
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
@@ -358,18 +348,6 @@ def schedulerHelp():
         also = f" (also: {', '.join(aliases)})" if aliases else ""
         lines.append(f"  {name:<12} {description}{also}")
     return "\n".join(lines)
-
-
-def _handoverOf(service):
-    from txlb.handover import Handover
-
-    if isinstance(service, Handover):
-        return service
-    for child in getattr(service, "services", ()):
-        found = _handoverOf(child)
-        if found is not None:
-            return found
-    return None
 
 
 def _reactor():
