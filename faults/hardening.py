@@ -7,7 +7,6 @@ line in the users file, files anyone may read or write.
 
 import base64
 import contextlib
-import http.client
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ import tempfile
 import threading
 import time
 
-from tests.support import TWISTD, Process
+from tests.support import TWISTD, Process, ask
 from txlb.admin import UserFile, hashPassword
 from faults._clients import transfer
 from faults._outcome import Outcome, check
@@ -40,26 +39,6 @@ def _users(directory, users, mode=0o600):
     UserFile(path).save({n: (role, hashPassword(pw)) for n, (role, pw) in users.items()})
     os.chmod(path, mode)
     return path
-
-
-def _ask(address, user=None, password=None, source=None):
-    """
-    One GET of the status page; C{(status, headers, seconds)}.
-    """
-    headers = {}
-    if user is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    connection = http.client.HTTPConnection(*address, timeout=30, source_address=(source, 0) if source else None)
-    started = time.monotonic()
-    try:
-        connection.request("GET", "/", headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status, dict(response.getheaders()), time.monotonic() - started
-    except (OSError, http.client.HTTPException):
-        return None, {}, time.monotonic() - started
-    finally:
-        connection.close()
 
 
 def _files(pid):
@@ -199,19 +178,19 @@ def guessing(long=False):
         process, _ = startBalancer(stack, quickStart([backend], *ADMIN, "--admin-users", users))
         admin = listening(process, "admin")
         before = usage(process)
-        unknown = [_ask(admin, "nobody", "x", f"127.0.1.{i + 1}")[2] for i in range(samples)]
-        wrong = [_ask(admin, "root", "x", f"127.0.2.{i + 1}")[2] for i in range(samples)]
+        unknown = [ask(admin, user="nobody", password="x", source=f"127.0.1.{i + 1}")[2] for i in range(samples)]
+        wrong = [ask(admin, user="root", password="x", source=f"127.0.2.{i + 1}")[2] for i in range(samples)]
         a, b = statistics.median(unknown), statistics.median(wrong)
         ratio = max(a, b) / min(a, b)
         check(problems, ratio < 2.0, f"unknown {a * 1000:.0f} ms, wrong password {b * 1000:.0f} ms")
         started = time.monotonic()
         statuses = []
         while time.monotonic() - started < 20 and 429 not in statuses:
-            statuses.append(_ask(admin, "root", f"guess{len(statuses)}", "127.0.3.1")[0])
+            statuses.append(ask(admin, user="root", password=f"guess{len(statuses)}", source="127.0.3.1")[0])
         guessed = time.monotonic() - started
         check(problems, statuses[-1] == 429, f"still {statuses[-1]} after {len(statuses)} guesses")
-        check(problems, _ask(admin, "root", "right", "127.0.3.1")[0] == 429, "the guesser got in")
-        check(problems, _ask(admin, "root", "right", "127.0.3.2")[0] == 200, "another source was refused")
+        check(problems, ask(admin, user="root", password="right", source="127.0.3.1")[0] == 429, "the guesser got in")
+        check(problems, ask(admin, user="root", password="right", source="127.0.3.2")[0] == 200, "another source was refused")
         logged = sum(1 for line in process.lines if "failed logins from 127.0.3.1" in line)
         check(problems, logged == 1, f"the guessing source was logged {logged} times")
         after = usage(process)
@@ -240,17 +219,17 @@ def users(long=False):
         path = _users(directory, {"root": ("admin", "right"), "bob": ("readonly", "bob")})
         process, _ = startBalancer(stack, quickStart([backend], *ADMIN, "--admin-users", path))
         admin = listening(process, "admin")
-        check(problems, _ask(admin, "bob", "bob")[0] == 200, "bob could not log in before")
+        check(problems, ask(admin, user="bob", password="bob")[0] == 200, "bob could not log in before")
         with open(path) as f:
             lines = [line for line in f if not line.startswith("bob:")]
         with open(path, "w") as f:
             f.writelines(lines + ["bob:admin:not-a-hash\n", "garbage\n"])
         edited = time.monotonic()
         process.waitFor(r"users re-read: 1 users, 2 bad lines skipped", timeout=10)
-        check(problems, _ask(admin, "bob", "bob")[0] == 401, "the removed user still got in")
+        check(problems, ask(admin, user="bob", password="bob")[0] == 401, "the removed user still got in")
         took = time.monotonic() - edited
         check(problems, took < 2.5, f"bob kept access for {took:.1f} s")
-        check(problems, _ask(admin, "root", "right")[0] == 200, "root lost access")
+        check(problems, ask(admin, user="root", password="right")[0] == 200, "root lost access")
         skipped = [line for line in process.lines if re.search(r"line \d+ skipped", line)]
         check(problems, len(skipped) == 2, f"{len(skipped)} bad lines logged, not 2")
     return Outcome(

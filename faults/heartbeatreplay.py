@@ -24,7 +24,8 @@ REPLAY = "heartbeat replayed to another group"
 FLOOD = "heartbeats under a junk flood"
 
 TAC = """
-from txlb.config import Admin, Balancer, Group, Heartbeat, Service, application
+from txlb.config import Admin, Balancer, Group, Heartbeat, Service
+from txlb.tac import application
 
 application = application(Balancer(
     services=[

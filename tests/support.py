@@ -4,6 +4,8 @@ on 127.0.0.1, with ports chosen by the OS, waited for by what they log
 (never by sleeping), and always cleaned up.
 """
 
+import base64
+import http.client
 import os
 import queue
 import re
@@ -319,3 +321,24 @@ def selfSigned(testCase):
     with open(certPath, "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
     return keyPath, certPath
+
+
+def ask(address, method="GET", path="/", body=None, headers=None, user=None, password=None, source=None):
+    """
+    One HTTP request (to an admin, most often); C{(status, headers, seconds)}, status
+    None when the admin closed without answering.
+    """
+    headers = dict(headers or {})
+    if user is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    connection = http.client.HTTPConnection(*address, timeout=30, source_address=(source, 0) if source else None)
+    started = time.monotonic()
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders()), time.monotonic() - started
+    except (OSError, http.client.HTTPException):
+        return None, {}, time.monotonic() - started
+    finally:
+        connection.close()

@@ -10,7 +10,8 @@ import socket
 import tempfile
 import threading
 
-from twisted.internet import defer
+from twisted.internet import defer, tcp
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -233,9 +234,6 @@ class CloseTests(SynchronousTestCase):
         of its socket accepting; without it, C{shutdown} would stop the
         copy too.
         """
-        from twisted.internet import tcp
-        from twisted.internet.protocol import Factory
-
         port = tcp.Port(0, Factory(), 5, "127.0.0.1", MemoryReactorClock())
         port.startListening()
         copy = socket.socket(fileno=os.dup(port.fileno()))

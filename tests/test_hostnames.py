@@ -8,6 +8,7 @@ import os
 import tempfile
 
 from twisted.internet import defer, reactor
+from twisted.internet.error import DNSLookupError
 from twisted.internet.protocol import ClientFactory
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
@@ -185,8 +186,6 @@ class HostNamesTests(TestCase):
         A name nobody knows fails the waiting connection with a lookup
         error.
         """
-        from twisted.internet.error import DNSLookupError
-
         with self.assertRaises(DNSLookupError):
             yield self.names.resolved("nothere.test").current()
 

@@ -6,8 +6,6 @@ passwords fast or learn user names, keep a removed user's access, or use
 secret files anyone may change.
 """
 
-import base64
-import http.client
 import os
 import resource
 import shutil
@@ -17,11 +15,12 @@ import statistics
 import tempfile
 import threading
 import time
+import urllib.request
 import xmlrpc.client
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.support import TWISTD, TXLB, Process, Twistd, name, request, startBackend, startTwistd
+from tests.support import TWISTD, TXLB, Process, Twistd, ask, name, request, startBackend, startTwistd
 from txlb.admin import UserFile, hashPassword
 from txlb.health._wire import Beat, destination, encode
 
@@ -61,27 +60,6 @@ def twistdLimited(testCase, args, nofile):
     Process.__init__(process, argv)
     testCase.addCleanup(process.stop)
     return process
-
-
-def ask(address, method="GET", path="/", body=None, headers=None, user=None, password=None, source=None):
-    """
-    One HTTP request to the admin; C{(status, headers, seconds)}, status
-    None when the admin closed without answering.
-    """
-    headers = dict(headers or {})
-    if user is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    connection = http.client.HTTPConnection(*address, timeout=30, source_address=(source, 0) if source else None)
-    started = time.monotonic()
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status, dict(response.getheaders()), time.monotonic() - started
-    except (OSError, http.client.HTTPException):
-        return None, {}, time.monotonic() - started
-    finally:
-        connection.close()
 
 
 def openFiles(pid):
@@ -143,9 +121,19 @@ class IdleAdminTests(SynchronousTestCase):
         self.assertIn("default", ctl.output)
         process.waitFor(r"admin: refused 127\.0\.0\.1: (too many admin connections open|closed to make room)")
         self.assertNotIn("Too many open files", process.output)
+        for s in idle:
+            s.close()
+        del idle[:]
+        with urllib.request.urlopen("http://%s:%d/metrics" % admin, timeout=10) as response:
+            metrics = response.read().decode()
+        self.assertRegex(metrics, r'txlb_admin_refused_total\{reason="[a-z -]+"\} [1-9]')
 
 
-class BodyTests(SynchronousTestCase):
+class _AdminWithUsers:
+    """
+    A balancer with one backend and an admin whose users file holds root.
+    """
+
     def setUp(self):
         backend = startBackend(self, name, "A")
         self.users = usersFile(self, {"root": ("admin", "right")})
@@ -153,6 +141,9 @@ class BodyTests(SynchronousTestCase):
             self, ["txlb", *LISTEN, *ADMIN, "--admin-users", self.users, "--backend", backend.address]
         )
         self.admin = self.process.address("admin")
+
+
+class BodyTests(_AdminWithUsers, SynchronousTestCase):
 
     def test_hugeContentLength(self):
         """
@@ -216,14 +207,7 @@ class AccessLogTests(SynchronousTestCase):
         self.assertLess(len(lines), 60)
 
 
-class GuessingTests(SynchronousTestCase):
-    def setUp(self):
-        backend = startBackend(self, name, "A")
-        self.users = usersFile(self, {"root": ("admin", "right")})
-        self.process, _ = startTwistd(
-            self, ["txlb", *LISTEN, *ADMIN, "--admin-users", self.users, "--backend", backend.address]
-        )
-        self.admin = self.process.address("admin")
+class GuessingTests(_AdminWithUsers, SynchronousTestCase):
 
     def test_namesDoNotShow(self):
         """
@@ -329,7 +313,8 @@ class PermissionTests(SynchronousTestCase):
 
 
 TAC = """
-from txlb.config import Admin, Balancer, Group, Heartbeat, Service, application
+from txlb.config import Admin, Balancer, Group, Heartbeat, Service
+from txlb.tac import application
 
 application = application(Balancer(
     services=[

@@ -3,6 +3,7 @@ Unit tests for the relay on memory transports and a fake clock: failover
 order, connect timeouts, buffering, backpressure, half-close, accounting.
 """
 
+from twisted.internet import error
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -419,10 +420,6 @@ class PoolPolicyTests(RelayCase):
         self.assertEqual(self.pool.refused, 1)
 
 
-# Kept beside the tests below, which alone use it.
-from twisted.internet import error  # noqa: E402
-
-
 class BothHalvesShutTests(RelayCase):
     """
     Closing relay connections once both directions are shut.
@@ -533,11 +530,11 @@ class TerminationTests(RelayCase):
             (True, ConnectionLost, "client-reset"),
             (False, ConnectionLost, "backend-reset"),
         ]
-        for clientFirst, error, word in cases:
+        for clientFirst, lost, word in cases:
             client, _ = self.accept(service)
             protocol, _ = self.connectBackend()
             first, second = (client, protocol) if clientFirst else (protocol, client)
-            first.connectionLost(Failure(error()))
+            first.connectionLost(Failure(lost()))
             second.connectionLost(Failure(ConnectionAborted()))
             self.assertEqual(client.termination, word)
 

@@ -15,6 +15,7 @@ may still catch a L{ConfigError}.
 
 import functools
 import os
+import re
 import sys
 
 from txlb.errors import ConfigError, UnknownScheduler
@@ -61,13 +62,17 @@ def twistdTac(frame):
     return None
 
 
-def tacBoundary(function):
+def tacBoundary(function, name=None):
     """
     Wrap C{function} (a value object class's C{__init__}, or
     C{application}) so that a C{TypeError} from calling it becomes a
     L{ConfigError}, and so that a mistake made on a line of the .tac twistd
     is loading ends the process with one sentence.
+
+    @param name: what the user called (a class name), named in the
+        sentence instead of C{__init__}.
     """
+    prefix = f"{name}()" if name else None
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -76,7 +81,11 @@ def tacBoundary(function):
         except (ConfigError, TypeError) as e:
             error = e
             if isinstance(e, TypeError):
-                error = ConfigError(str(e).replace(".__init__()", "()"))
+                message = str(e)
+                if prefix is not None:
+                    # CPython says "Host.__init__() got ...", PyPy "__init__() got ...".
+                    message = re.sub(r"^(\w+\.)?__init__\(\)", prefix, message)
+                error = ConfigError(message.replace(".__init__()", "()"))
             caller = sys._getframe(1)
             tac = twistdTac(caller)
             if tac is not None and caller.f_code.co_filename == tac:
@@ -93,7 +102,7 @@ def valueObject(cls):
     Make C{cls}'s constructor a L{tacBoundary} (a class decorator for the
     value objects of L{txlb.config}).
     """
-    cls.__init__ = tacBoundary(cls.__init__)
+    cls.__init__ = tacBoundary(cls.__init__, cls.__name__)
     return cls
 
 

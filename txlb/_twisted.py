@@ -90,6 +90,16 @@ def observeAcceptErrors(port, observer):
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
 
 
+def isUnixEndpoint(endpoint):
+    """
+    True for a UNIX socket server endpoint (C{unix:PATH}).
+
+    Reach-in: C{UNIXServerEndpoint._address}. Missing: False, so such an
+    endpoint counts as reachable from elsewhere (the safe side).
+    """
+    return hasattr(endpoint, "_address")
+
+
 def closeWithoutShutdown(port):
     """
     Make a listening port's C{stopListening} close this process's

@@ -8,6 +8,7 @@ from twisted.internet.endpoints import clientFromString, serverFromString
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
+from txlb.hostnames import ResolvingConnector
 from txlb.interfaces import IConnector
 
 _ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
@@ -103,8 +104,6 @@ def backendConnector(address, reactor, names=None):
         if not (isIPAddress(host) or isIPv6Address(host) or _isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
         if names is not None and not (isIPAddress(host) or isIPv6Address(host)):
-            from txlb.hostnames import ResolvingConnector
-
             return ResolvingConnector(address, host, port, names.resolved(host))
         return TCPConnector(address, host, port)
     head, _, tail = address.rpartition(":")

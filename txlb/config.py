@@ -20,7 +20,7 @@ A C{.tac}::
 
 import attr
 
-from txlb._tacboundary import valueObject
+from txlb._tacboundary import movedName, valueObject
 from txlb.errors import ConfigError
 
 
@@ -417,8 +417,6 @@ def __getattr__(name):
     C{application} moved to L{txlb.tac}; under C{twistd -y}, a .tac that
     still imports it from here gets one sentence saying so.
     """
-    from txlb._tacboundary import movedName
-
     if name == "application":
         raise movedName(__name__, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.error import DNSLookupError
 from twisted.logger import Logger
-from twisted.names import dns
+from twisted.names import client, dns, hosts
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
@@ -178,8 +178,6 @@ class HostNames(Service):
         C{(hostsResolver, dnsResolver)}, made on first use.
         """
         if self._resolvers is None:
-            from twisted.names import client, hosts
-
             dnsResolver = client.Resolver(
                 resolv=None if self.servers else "/etc/resolv.conf",
                 servers=self.servers or None,

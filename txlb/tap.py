@@ -12,6 +12,7 @@ from txlb import __version__, workers
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
+from txlb.describe import dryRun
 from txlb.errors import ConfigError
 from txlb.handover import addHandover, takePidFile
 from txlb.schedulers import knownSchedulers
@@ -166,8 +167,6 @@ class Options(usage.Options):
             raise usage.UsageError(str(e)) from None
         takePidFile(self.service, getattr(self, "parent", None))
         if self["dry-run"]:
-            from txlb.describe import dryRun
-
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
     def workerRole(self):

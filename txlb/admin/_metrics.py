@@ -52,6 +52,28 @@ class BuildCollector:
         return [info]
 
 
+class AdminCollector:
+    """
+    C{txlb_admin_refused_total{reason}}: connections and requests the
+    admin refused to protect the relay (see L{txlb.admin._limits}).
+    """
+
+    def __init__(self, admin):
+        self.admin = admin
+
+    def collect(self):
+        """
+        One sample per reason the admin refused something for.
+        """
+        refused = CounterMetricFamily(
+            "txlb_admin_refused", "Admin connections and requests refused, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.admin.refused().items()):
+            refused.add_metric([reason], count)
+        return [refused]
+
+
 class HealthCollector:
     """
     Per-host health-check figures, session counts per service, the
@@ -170,10 +192,16 @@ class MetricsResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, balancer):
+    def __init__(self, balancer, admin=None):
+        """
+        @param admin: the L{txlb.admin.AdminService} serving this, whose
+            refusals are exported too; None to leave them out.
+        """
         Resource.__init__(self)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(BalancerCollector(balancer))
+        if admin is not None:
+            self.registry.register(AdminCollector(admin))
         self.registry.register(HealthCollector(balancer))
         self.registry.register(BuildCollector())
         ProcessCollector(registry=self.registry)

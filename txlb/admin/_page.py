@@ -7,6 +7,7 @@ import time
 
 from twisted.logger import Logger
 from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Element, XMLString, flattenString, renderer, tags
 
 from txlb.admin import _table
@@ -213,8 +214,6 @@ class StatusPage(Resource):
             request.finish()
 
         d.addCallbacks(done, failed)
-        from twisted.web.server import NOT_DONE_YET
-
         return NOT_DONE_YET
 
 

@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 
 from txlb._signals import onHangup
+from txlb._twisted import isUnixEndpoint, tcpEndpointAddress
 from txlb.address import listenEndpoint
 from txlb.admin._api import AdminAPI
 from txlb.admin._export import StatusCSV, StatusJSON
@@ -53,9 +54,10 @@ def isLocal(endpoint):
     True when a server endpoint only accepts connections from this machine:
     a UNIX socket, or TCP bound to a loopback interface.
     """
-    if not hasattr(endpoint, "_interface"):
-        return hasattr(endpoint, "_address")
-    interface = endpoint._interface
+    address = tcpEndpointAddress(endpoint)
+    if address is None:
+        return isUnixEndpoint(endpoint)
+    interface = address[0]
     if interface in ("localhost",):
         return True
     try:
@@ -164,7 +166,7 @@ class AdminService(MultiService):
         root = _Root()
         root.putChild(b"", StatusPage(self.balancer, self.refresh, self.projectURL))
         root.putChild(b"style.css", Stylesheet())
-        root.putChild(b"metrics", MetricsResource(self.balancer))
+        root.putChild(b"metrics", MetricsResource(self.balancer, self))
         root.putChild(b"status.csv", StatusCSV(self.balancer))
         root.putChild(b"status.json", StatusJSON(self.balancer))
         root.putChild(b"RPC2", AdminRPC(self.api, user, readOnly))

@@ -5,6 +5,7 @@ Finding check kinds by name: the built-ins, then Twisted plugins.
 from twisted.plugin import getPlugins
 
 from txlb.errors import ConfigError
+from txlb.health._checks import http, sendExpect, tcp
 from txlb.interfaces import ICheckFactory
 
 
@@ -12,9 +13,7 @@ def builtinChecks():
     """
     The check kinds txlb ships, in the order they are listed to users.
     """
-    from txlb.health import _checks
-
-    return [_checks.tcp, _checks.sendExpect, _checks.http]
+    return [tcp, sendExpect, http]
 
 
 def _pluginChecks():

@@ -7,6 +7,7 @@ them.
 
 from twisted.internet.endpoints import TCP6ServerEndpoint
 
+from txlb._twisted import tcpEndpointAddress
 from txlb.admin._rpc import METHODS
 
 #: Changes that stay in worker 0: the other workers log through it.
@@ -66,8 +67,10 @@ class WorkerAdminAPI:
 
 
 def _concrete(listener):
-    if listener.port is None or listener.endpoint._port != 0:
+    address = tcpEndpointAddress(listener.endpoint)
+    if listener.port is None or address is None or address[1] != 0:
         return listener.description
+    interface, _, backlog = address
     kind = "tcp6" if isinstance(listener.endpoint, TCP6ServerEndpoint) else "tcp"
-    interface = listener.endpoint._interface.replace(":", "\\:")
-    return f"{kind}:{listener.port.getHost().port}:interface={interface}:backlog={listener.endpoint._backlog}"
+    interface = interface.replace(":", "\\:")
+    return f"{kind}:{listener.port.getHost().port}:interface={interface}:backlog={backlog}"

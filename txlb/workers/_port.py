@@ -9,6 +9,7 @@ from twisted.internet import defer, tcp
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
 
+from txlb._twisted import tcpEndpointAddress
 from txlb.errors import ConfigError
 
 
@@ -50,12 +51,15 @@ def tcpAddress(listener):
         TLS, ...), which the workers cannot share.
     """
     endpoint = listener.endpoint
-    if not isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+    address = None
+    if isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+        address = tcpEndpointAddress(endpoint)
+    if address is None:
         raise ConfigError(
             f"--workers shares plain TCP listeners only; service {listener.serviceName} "
             f"listens on {listener.description}"
         )
-    return endpoint._interface, endpoint._port, endpoint._backlog
+    return address
 
 
 def listenShared(reactor, factory, interface, port, backlog, first=False):
