@@ -16,7 +16,8 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import TWISTD, Process, Twistd, request, startBackend
+from tests.support import TWISTD, Process, Twistd, request, startBackend, temporaryFile
+from tests.test_health_wire import keyFile
 
 SERVING = "handover: serving handovers on"
 LISTEN = ["--listen", "tcp:0:interface=127.0.0.1"]
@@ -229,6 +230,39 @@ class HandoverTests(SynchronousTestCase):
         second.waitFor(r"worker 1 \(pid \d+\) is serving")
         for i in range(20):
             self.assertEqual(request(address, b"%d" % i), b"%d" % i)
+
+
+    def test_configAndHeartbeat(self):
+        """
+        C{--config FILE.tac --handover PATH}: the heartbeat socket moves too;
+        datagrams sent to it after the handover reach the new process.
+        """
+        backend = startBackend(self)
+        key = keyFile(self, "handover-test-key-0123456789abcdef\n")
+        tac = temporaryFile(self, TAC % (backend.address, key))
+        args = ["txlb", "--config", tac, "--handover", self.path]
+        first = self.start(args)
+        beats = first.waitFor(r"heartbeats on udp (\S+)")[0].group(1)
+        second = self.start(args)
+        self.assertEqual(second.waitFor(r"heartbeats on udp (\S+)")[0].group(1), beats)
+        self.assertEqual(first.wait(30), 0)
+        host, _, port = beats.rpartition(":")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(b"garbage", (host, int(port)))
+        second.waitFor("dropped heartbeat from 127.0.0.1:\\d+: garbled")
+        self.assertEqual(request(second.address(), b"hi"), b"hi")
+
+
+TAC = """
+from txlb.config import Balancer, Group, Heartbeat, Host, Service
+from txlb.tac import application
+
+application = application(Balancer(services=[
+    Service("default", listen="tcp:0:interface=127.0.0.1", groups=[
+        Group("default", hosts=[Host("a", %r)], heartbeat=Heartbeat("udp:0:interface=127.0.0.1", %r)),
+    ]),
+]))
+"""
 
 
 class HeldAddressTests(SynchronousTestCase):

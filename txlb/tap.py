@@ -240,7 +240,10 @@ class Options(usage.Options):
         if self["demo"]:
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
-            return demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            top = demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            if self["handover"] is not None:
+                addHandover(top, builder, self["handover"])
+            return top
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
