@@ -103,6 +103,19 @@ class ReceiveTests(SynchronousTestCase):
         stale.close()
         self.assertIsNone(receive(self.path))
 
+    def test_notASocket(self):
+        """
+        A path that is a plain file is refused with one sentence (and left
+        alone): a typo must not remove someone's file.
+        """
+        with open(self.path, "w") as f:
+            f.write("keep me")
+        with self.assertRaises(HandoverError) as caught:
+            receive(self.path)
+        self.assertIn("is not a socket", str(caught.exception))
+        with open(self.path) as f:
+            self.assertEqual(f.read(), "keep me")
+
     def test_socketsAndJournal(self):
         """
         The descriptors arrive in order with their keys, the journal and

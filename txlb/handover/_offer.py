@@ -22,6 +22,7 @@ import array
 import json
 import os
 import socket
+import stat
 
 from txlb.errors import ConfigError
 
@@ -119,6 +120,14 @@ def receive(path, timeout=HANDOVER_TIMEOUT):
         or a stale one).
     @raise HandoverError: when something answers but the handover fails.
     """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise HandoverError(f"cannot reach the handover socket {path}: {e.strerror or e}") from None
+    if not stat.S_ISSOCK(mode):
+        raise HandoverError(f"the handover path {path} exists and is not a socket; give another path")
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.settimeout(timeout)
     try:

@@ -15,6 +15,7 @@ serves PATH.
 """
 
 import os
+import stat
 
 from twisted.application.service import Service
 from twisted.internet import defer
@@ -23,10 +24,11 @@ from twisted.logger import Logger
 
 from txlb._twisted import closeWithoutShutdown
 from txlb.admin import AdminService
+from txlb.errors import StartupError, quietExit
 from txlb.handover._give import GivingFactory
 from txlb.handover._journal import JournaledAPI, Replay
 from txlb.handover._notify import notify
-from txlb.handover._offer import receive
+from txlb.handover._offer import HandoverError, receive
 from txlb.health import HeartbeatListener
 from txlb.listener import Listener
 
@@ -124,7 +126,11 @@ class Handover(Service):
         """
         Service.privilegedStartService(self)
         self._received = True
-        self.offer = self.receive(self.path)
+        try:
+            self.offer = self.receive(self.path)
+        except HandoverError as e:
+            self.log.critical("{why}", why=str(e))
+            raise quietExit(StartupError(str(e))) from None
         if self.offer is not None:
             self.log.info(
                 "handover: taking over {count} sockets and {changes} admin changes from txlb pid {pid}",
@@ -161,8 +167,8 @@ class Handover(Service):
             self._serve()
 
     def _serve(self):
-        if os.path.exists(self.path):
-            # Nothing answered there (or the predecessor has left it).
+        if os.path.exists(self.path) and stat.S_ISSOCK(os.stat(self.path).st_mode):
+            # A socket nothing answered on (or the predecessor has left).
             os.unlink(self.path)
         try:
             self.port = self.reactor.listenUNIX(self.path, GivingFactory(self), mode=0o600)
