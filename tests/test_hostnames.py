@@ -12,7 +12,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.protocol import ClientFactory
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import globalLogPublisher
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.names import dns, server
 from twisted.names.common import ResolverBase
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -177,6 +177,10 @@ class HostNamesTests(TestCase):
         self.assertEqual(entry.addresses, ("127.0.0.2",))
         self.assertIsNotNone(entry.failing)
         self.assertEqual(len(self.warnings()), 1)
+        self.assertEqual(
+            formatEvent(self.warnings()[0]),
+            "lookup of app.test failed: no DNS server answered; keeping 127.0.0.2",
+        )
         addresses = yield entry.current()
         self.assertEqual(addresses, ("127.0.0.2",))
 

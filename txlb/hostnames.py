@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.error import DNSLookupError
 from twisted.logger import Logger
-from twisted.names import client, dns, hosts
+from twisted.names import client, dns, error, hosts
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
@@ -95,7 +95,7 @@ class Resolved:
         """
         Look the name up now; a Deferred firing when done.
         """
-        self._timer = None
+        self.stop()
         self._looking = True
         d = self.names.query(self.name)
         d.addCallbacks(self._answered, self._failed)
@@ -121,7 +121,7 @@ class Resolved:
 
     def _failed(self, reason):
         self._looking = False
-        why = reason.getErrorMessage() or reason.type.__name__
+        why = _why(reason)
         if self.failing is None:
             kept = f"; keeping {', '.join(self.addresses)}" if self.addresses else ""
             self.log.warn("lookup of {name} failed: {why}{kept}", name=self.name, why=why, kept=kept)
@@ -132,6 +132,7 @@ class Resolved:
             d.errback(DNSLookupError(f"{self.name}: {why}"))
 
     def _schedule(self, delay):
+        self.stop()
         if self.names.running:
             self._timer = self.names.clock.callLater(delay, self.lookup)
 
@@ -142,6 +143,21 @@ class Resolved:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+
+
+def _why(reason):
+    """
+    A few words for why a lookup failed.
+    """
+    if reason.check(error.DNSNameError, error.DomainError):
+        return "no such name"
+    if reason.check(error.DNSQueryTimeoutError, defer.TimeoutError):
+        return "no DNS server answered"
+    if reason.check(error.DNSServerError):
+        return "the DNS server failed"
+    if reason.check(error.DNSQueryRefusedError):
+        return "the DNS server refused the query"
+    return reason.getErrorMessage() or reason.type.__name__
 
 
 class HostNames(Service):
