@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from txlb._twisted import closeWithoutShutdown
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, Host, Service
-from txlb.handover import Handover, HandoverError, JournaledAPI, Replay, notify, receive
+from txlb.handover import HandoverError, JournaledAPI, Replay, findHandover, notify, receive, takePidFile
 
 
 class _API:
@@ -281,3 +281,27 @@ class NotifyTests(SynchronousTestCase):
         Without C{NOTIFY_SOCKET} nothing is sent.
         """
         self.assertFalse(notify({}, READY=1))
+
+
+class PidFileTests(SynchronousTestCase):
+    """
+    L{takePidFile}: twistd's pid file becomes the handover's to write.
+    """
+
+    def test_taken(self):
+        """
+        With a handover, twistd's C{pidfile} option moves to the handover
+        service (as an absolute path) and twistd's is emptied; without
+        one, nothing changes.
+        """
+        reactor = MemoryReactorClock()
+        spec = Balancer(services=[Service("web", listen=["tcp:8080"], groups=[Group("g")])], handover="/x/h.sock")
+        top = Builder(reactor).balancer(spec)
+        options = {"pidfile": "twistd.pid"}
+        takePidFile(top, options)
+        self.assertEqual(options, {"pidfile": ""})
+        self.assertEqual(findHandover(top).pidfile, os.path.abspath("twistd.pid"))
+        plain = Builder(reactor).balancer(Balancer(services=[Service("web", listen=["tcp:8080"], groups=[Group("g")])]))
+        options = {"pidfile": "twistd.pid"}
+        takePidFile(plain, options)
+        self.assertEqual(options, {"pidfile": "twistd.pid"})

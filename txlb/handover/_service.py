@@ -154,15 +154,13 @@ class Handover(Service):
                 yield Replay(admins[0].api, offer.journal).run()
             try:
                 offer.taken()
-            except Exception as e:
-                self.log.critical("{why}", why=e)
-                self.offer = None
-                offer.close()
-                self.reactor.stop()
-                return
+            except HandoverError as e:
+                # The sockets are this process's now either way: serve on.
+                self.log.warn("handover: {why}; serving anyway", why=str(e))
+            else:
+                self.log.info("handover: took over from txlb pid {pid}", pid=offer.pid)
             self.offer = None
             offer.close()
-            self.log.info("handover: took over from txlb pid {pid}", pid=offer.pid)
         if self.running:
             self._serve()
 
