@@ -3,10 +3,17 @@ The side-by-side benchmark: direct to nginx, HAProxy (TCP mode, one
 thread) and txlb (CPython, and PyPy when it can run txlb), on loopback.
 
     python bench/run.py [--short] [--repeat N] [--duration S] [--no-write]
+    python bench/run.py --routing [--repeat N] [--duration S] [--no-write]
 
 Each proxy is pinned to core 0 and wrk to core 1. Prints a table with the
 median of the repetitions, the spread (min-max) and txlb's ratio to
 HAProxy, and writes it into doc/performance.rst (unless --no-write).
+
+With --routing it measures instead what routing costs: new connections/s
+through txlb without routes and with a route on the TLS server name (which
+makes txlb read each client's ClientHello before it connects), for TLS
+clients (handshake end to end with nginx) and plain ones, and writes the
+table into doc/routing.rst.
 """
 
 import argparse
@@ -24,6 +31,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "doc", "performance.rst")
+ROUTING_DOC = os.path.join(ROOT, "doc", "routing.rst")
 BEGIN, END = ".. begin-results", ".. end-results"
 PYPY_VENV = os.path.expanduser("~/.cache/txlb-bench/pypy")
 
@@ -62,8 +70,9 @@ class Nginx:
     The backend: one nginx worker serving a small page and a 1 MiB file.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, tls=False):
         self.port = freePort()
+        self.tlsPort = freePort() if tls else None
         www = os.path.join(directory, "www")
         os.makedirs(www)
         with open(os.path.join(www, "small.html"), "wb") as f:
@@ -82,12 +91,50 @@ http {{
   client_body_temp_path {directory}; proxy_temp_path {directory};
   fastcgi_temp_path {directory}; uwsgi_temp_path {directory}; scgi_temp_path {directory};
   server {{ listen 127.0.0.1:{self.port} backlog=4096; root {www}; }}
+  {self._tlsServer(directory, www)}
 }}
 """)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         self.process = subprocess.Popen([nginx, "-c", conf, "-p", directory],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         waitForPort(self.port, self.process)
+
+    def _tlsServer(self, directory, www):
+        if self.tlsPort is None:
+            return ""
+        key, cert = selfSigned(directory)
+        return (f"server {{ listen 127.0.0.1:{self.tlsPort} ssl backlog=4096; root {www}; "
+                f"ssl_certificate {cert}; ssl_certificate_key {key}; ssl_session_cache off; "
+                f"ssl_session_tickets off; }}")
+
+
+def selfSigned(directory):
+    """
+    A key and a self-signed certificate for 127.0.0.1 in C{directory}.
+    """
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    keyPath, certPath = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    with open(keyPath, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    with open(certPath, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    return keyPath, certPath
 
 
 def haproxy(directory, backend):
@@ -139,6 +186,142 @@ def txlb(python, backend, directory, workers=1, extra=()):
                 break
         time.sleep(0.1)
     return port, process
+
+
+ROUTED_TAC = """
+from txlb.config import Balancer, Group, Host, Route, Service
+from txlb.tac import application
+
+application = application(Balancer(services=[Service(
+    "bench",
+    listen=["tcp:{port}:interface=127.0.0.1:backlog=4096"],
+    groups=[Group("plain", hosts=[Host("nginx", "127.0.0.1:{plain}")]),
+            Group("tls", hosts=[Host("nginx-tls", "127.0.0.1:{tls}")])],
+    routes=[Route("tls", sni="127.0.0.1")],
+)]))
+"""
+
+
+def txlbRouted(python, nginx, directory):
+    """
+    txlb on core 0 with a route on the TLS server name (wrk sends the host
+    of its URL, 127.0.0.1): TLS clients reach nginx's TLS port, plain
+    clients its plain port.
+    """
+    port = freePort()
+    tac = os.path.join(directory, f"routed-{port}.tac")
+    with open(tac, "w") as f:
+        f.write(ROUTED_TAC.format(port=port, plain=nginx.port, tls=nginx.tlsPort))
+    log = open(os.path.join(directory, f"txlb-routed-{port}.log"), "w")
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", python, "-c", "from twisted.scripts.twistd import run; run()",
+         "-n", "--pidfile=", "--logfile=-", "txlb", "--config", tac],
+        env=dict(os.environ, PYTHONPATH=ROOT), stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+    )
+    waitForPort(port, process)
+    return port, process
+
+
+def routingMain(args):
+    """
+    New connections/s through txlb without routes and with an SNI route,
+    for TLS and plain clients; the table goes into doc/routing.rst.
+    """
+    directory = tempfile.mkdtemp(prefix="txlb-bench-routing-")
+    processes = []
+    results = {}
+    try:
+        nginx = Nginx(directory, tls=True)
+        processes.append(nginx.process)
+        plainPort, plain = txlb(sys.executable, nginx.port, directory)
+        tlsPort, tls = txlb(sys.executable, nginx.tlsPort, directory)
+        routedPort, routed = txlbRouted(sys.executable, nginx, directory)
+        processes += [plain, tls, routed]
+        rows = [
+            ("TLS new connections/s", "https", [("direct", nginx.tlsPort), ("txlb", tlsPort),
+                                                ("txlb + SNI route", routedPort)]),
+            ("plain new connections/s", "http", [("direct", nginx.port), ("txlb", plainPort),
+                                                 ("txlb + SNI route", routedPort)]),
+        ]
+        for title, scheme, targets in rows:
+            for label, port in targets:
+                runs = []
+                for _ in range(args.repeat):
+                    runs.append(wrkURL(f"{scheme}://127.0.0.1:{port}/small.html", args.duration))
+                results[title, label] = runs
+                print(f"  {title:<26} {label:<18} {', '.join(fmt(r, 'newconn') for r in runs)}", flush=True)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        shutil.rmtree(directory, ignore_errors=True)
+    labels = ["direct", "txlb", "txlb + SNI route"]
+    header = ["workload"] + labels + ["SNI route / txlb"]
+    lines = []
+    for title in ("TLS new connections/s", "plain new connections/s"):
+        medians = [statistics.median(results[title, l]) for l in labels]
+        spread = [f" ({fmt(min(results[title, l]), 'newconn')}-{fmt(max(results[title, l]), 'newconn')})"
+                  if len(results[title, l]) > 1 else "" for l in labels]
+        lines.append([title] + [fmt(m, "newconn") + s for m, s in zip(medians, spread)]
+                     + [f"{medians[2] / medians[1]:.2f}x"])
+    widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    table = "\n".join([rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)), rule]
+                      + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in lines] + [rule])
+    notes = [parseCost()]
+    print()
+    print(table)
+    print(notes[0])
+    if not args.no_write:
+        write(table, notes, args, ROUTING_DOC)
+
+
+def parseCost():
+    """
+    A sentence with the CPU time of reading one ClientHello and routing on
+    it, in this process (no network, so far less noisy than the table).
+    """
+    import ssl
+    import timeit
+
+    sys.path.insert(0, ROOT)
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.task import Clock
+
+    from txlb.clienthello import HelloReader
+    from txlb.routing import Connection, Route, Routing
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname="shop.example.com")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    routing = Routing("bench", ["www", "shop"], Clock(), [Route("shop", sni="*.example.com")])
+    peer = IPv4Address("TCP", "10.0.0.1", 40000)
+    count = 20000
+    parse = min(timeit.repeat(lambda: HelloReader().feed(hello), number=count, repeat=3)) / count
+    parsed = HelloReader().feed(hello)
+    route = min(timeit.repeat(lambda: routing.choose(Connection.of(peer, "tcp:443", parsed)),
+                              number=count, repeat=3)) / count
+    return (f"Reading one ClientHello ({len(hello)} bytes, from Python's ssl) takes {parse * 1e6:.1f} us of "
+            f"CPU and choosing its route {route * 1e6:.1f} us (CPython {platform.python_version()}, best of "
+            f"3 x {count:,}).")
+
+
+def wrkURL(url, duration):
+    """
+    New connections/s (one request per connection) for C{url}, wrk on core 1.
+    """
+    ran = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c50", f"-d{duration:g}s",
+                          "-H", "Connection: close", url], capture_output=True, text=True)
+    found = re.search(r"Requests/sec:\s+([\d.]+)", ran.stdout)
+    if found is None:
+        raise SystemExit(f"wrk gave no result: {(ran.stdout + ran.stderr).strip()[:300]}")
+    return float(found.group(1))
 
 
 def pypy():
@@ -274,10 +457,15 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
+    parser.add_argument("--routing", action="store_true",
+                        help="measure the cost of an SNI route instead (writes doc/routing.rst)")
     args = parser.parse_args(argv)
     if args.short:
         args.repeat, args.duration, args.idle = 1, 2, 500
     subprocess.run(["bash", os.path.join(ROOT, "bench", "setup.sh")], check=True)
+    if args.routing:
+        routingMain(args)
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     args.idle = min(args.idle, (hard - 100) // 3)
@@ -365,19 +553,20 @@ def render(targets, results, args):
     return "\n".join(lines)
 
 
-def write(table, notes, args):
-    with open(DOC) as f:
+def write(table, notes, args, doc=DOC):
+    with open(doc) as f:
         text = f.read()
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"{DOC} has no {BEGIN} / {END} markers")
+        raise SystemExit(f"{doc} has no {BEGIN} / {END} markers")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     mode = "short mode: 1 repetition of 2 s" if args.short else (
         f"median of {args.repeat} repetitions of {args.duration:g} s (min-max in brackets)")
-    body = [BEGIN, "", f"Run on {time.strftime('%Y-%m-%d')}, {mode}, {args.idle} idle connections.",
+    idle = f", {args.idle} idle connections" if doc == DOC else ""
+    body = [BEGIN, "", f"Run on {time.strftime('%Y-%m-%d')}, {mode}{idle}.",
             "Machine: " + "; ".join(machine()) + ".", "", table, ""]
     body += [n for n in notes] + ([""] if notes else []) + [END]
-    with open(DOC, "w") as f:
+    with open(doc, "w") as f:
         f.write(head + "\n".join(body) + tail)
 
 

@@ -188,7 +188,7 @@ def auth(long=False):
         viewer = xmlrpc.client.ServerProxy("http://viewer:look@%s:%d/RPC2" % admin)
         root = xmlrpc.client.ServerProxy("http://root:right@%s:%d/RPC2" % admin)
         before = root.getConfig()
-        samples = {"string": "default", "int": 1, "double": 1.0}
+        samples = {"string": "default", "int": 1, "double": 1.0, "struct": {}, "array": [], "int|struct": 1}
         writes = [(name, spec) for name, (spec, _, w, _) in METHODS.items() if w]
         for name, spec in writes:
             try:

@@ -289,10 +289,11 @@ def temporaryFile(testCase, text, suffix=".tac"):
     return path
 
 
-def selfSigned(testCase):
+def selfSigned(testCase, name="localhost"):
     """
-    A key and a self-signed certificate for C{localhost} in a directory
-    removed at C{testCase}'s cleanup; return their paths.
+    A key and a self-signed certificate for C{name} (its common name and
+    subject alternative name) in a directory removed at C{testCase}'s
+    cleanup; return their paths.
     """
     import datetime
     import shutil
@@ -306,12 +307,13 @@ def selfSigned(testCase):
     directory = tempfile.mkdtemp()
     testCase.addCleanup(shutil.rmtree, directory, True)
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
     keyPath, certPath = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")

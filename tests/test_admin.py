@@ -75,10 +75,11 @@ class InformationTests(AdminCase):
 
     def test_config(self):
         """
-        getConfig lists services, groups, schedulers and hosts with weights.
+        getConfig answers the running description: services, groups and
+        hosts by name, with every field (weights here).
         """
         config = self.call("getConfig")
-        self.assertEqual(config["web"]["groups"]["blue"]["hosts"]["b"]["weight"], 2)
+        self.assertEqual(config["services"]["web"]["groups"]["blue"]["hosts"]["b"]["weight"], 2)
         self.assertEqual(self.call("listServices"), ["web"])
 
 
@@ -170,7 +171,7 @@ class FaultTests(AdminCase):
         method, with nothing changed.
         """
         self.assertEqual(self.call("listServices", readOnly=True), ["web"])
-        samples = {"string": "web", "int": 1, "double": 1.0}
+        samples = {"string": "web", "int": 1, "double": 1.0, "struct": {}, "array": [], "int|struct": 1}
         for name, spec in WRITES.items():
             args = [samples[kind] for _, kind in spec]
             self.assertFault(FORBIDDEN, name, *args, readOnly=True)

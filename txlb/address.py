@@ -11,10 +11,11 @@ from txlb.errors import ConfigError
 from txlb.hostnames import ResolvingConnector
 from txlb.interfaces import IConnector
 
-_ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
+#: How a client endpoint string starts (other than C{HOST:PORT}).
+ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
 
 
-def _splitHostPort(address):
+def splitHostPort(address):
     """
     Split C{HOST:PORT} or C{[IPv6]:PORT}; return None when C{address} is not
     of that form.
@@ -98,18 +99,18 @@ def backendConnector(address, reactor, names=None):
     """
     if not isinstance(address, str) or not address:
         raise ConfigError(f"backend address {address!r} must be a non-empty string")
-    hostPort = _splitHostPort(address)
+    hostPort = splitHostPort(address)
     if hostPort is not None:
         host, port = hostPort
-        if not (isIPAddress(host) or isIPv6Address(host) or _isHostname(host)):
+        if not (isIPAddress(host) or isIPv6Address(host) or isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
         if names is not None and not (isIPAddress(host) or isIPv6Address(host)):
             return ResolvingConnector(address, host, port, names.resolved(host))
         return TCPConnector(address, host, port)
     head, _, tail = address.rpartition(":")
-    if tail.isdigit() and not address.startswith(_ENDPOINT_PREFIXES):
+    if tail.isdigit() and not address.startswith(ENDPOINT_PREFIXES):
         raise ConfigError(f"backend address {address!r} needs a port from 1 to 65535")
-    if address.startswith(_ENDPOINT_PREFIXES) or ":" in address.split("=", 1)[0]:
+    if address.startswith(ENDPOINT_PREFIXES) or ":" in address.split("=", 1)[0]:
         try:
             endpoint = clientFromString(reactor, address)
         except Exception as e:
@@ -123,7 +124,11 @@ def backendConnector(address, reactor, names=None):
     )
 
 
-def _isHostname(host):
+def isHostname(host):
+    """
+    True when C{host} is a well-formed DNS name (letters, digits and
+    hyphens in labels of 1 to 63 characters).
+    """
     labels = host.rstrip(".").split(".")
     return all(
         0 < len(label) < 64 and label.replace("-", "").isalnum() for label in labels

@@ -20,6 +20,8 @@ class LoadBalancer(MultiService):
     @ivar proxies: the L{ProxyService}s by name.
     @ivar workers: the L{txlb.workers.WorkerSet} in worker 0 of several,
         else None.
+    @ivar spec: the L{txlb.config.Balancer} running now (kept current by
+        L{setSpec}), or None.
     """
 
     log = Logger()
@@ -36,7 +38,18 @@ class LoadBalancer(MultiService):
         self.spec = spec
         self.proxies = OrderedDict()
         self.workers = None
+        self.specObservers = []
         self._raiseLimit = raiseLimit
+
+    def setSpec(self, spec):
+        """
+        The running description is now C{spec} (after a change through the
+        admin or a reload); every function in C{specObservers} is called
+        with it (C{--state} writes it to its file).
+        """
+        self.spec = spec
+        for observer in list(self.specObservers):
+            observer(spec)
 
     def startService(self):
         """

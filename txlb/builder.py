@@ -31,7 +31,9 @@ from txlb.hostnames import HostNames
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
 from txlb.relay import RelaySettings
-from txlb.schedulers import makeScheduler
+from txlb.routing import Routing
+from txlb.schedulers import makeScheduler, parseSchedulerSpec, schedulerFactory
+from txlb.schedulers._keys import needsHello
 
 
 class Builder:
@@ -87,16 +89,46 @@ class Builder:
             self.hostNames = HostNames(self.reactor, self.clock, servers=servers)
         return self.hostNames
 
-    def schedulerMaker(self, spec):
+    def schedulerMaker(self, spec, hashKey=None):
         """
         Check a scheduler spec now and return a no-argument callable making
         schedulers from it (a pool makes two: primaries and backups).
 
+        @param hashKey: a function for the scheduler's C{key} option (a
+            L{txlb.config.Group}'s C{hashKey}), or None.
         @raise txlb.errors.ConfigError: for an unknown scheduler or option.
         """
-        maker = partial(makeScheduler, spec, self.clock, self.random)
+        if hashKey is None:
+            maker = partial(makeScheduler, spec, self.clock, self.random)
+        else:
+            name, options = parseSchedulerSpec(spec)
+            options["key"] = hashKey
+            maker = partial(schedulerFactory(name).makeScheduler, options, self.clock, self.random)
         maker()
         return maker
+
+    def routing(self, spec):
+        """
+        The L{Routing} of a L{txlb.config.Service}, or None when every
+        connection goes to the enabled group and nothing needs the
+        ClientHello.
+
+        @raise txlb.errors.ConfigError: for an unknown router plugin.
+        """
+        hello = any(
+            needsHello(group.hashKey or parseSchedulerSpec(group.scheduler)[1].get("key"))
+            for group in spec.groups
+        )
+        if not (spec.routes or spec.router is not None or hello):
+            return None
+        return Routing(
+            spec.name,
+            [g.name for g in spec.groups],
+            self.clock,
+            spec.routes,
+            spec.router,
+            needsHello=hello,
+        )
 
     def pool(self, spec):
         """
@@ -105,7 +137,7 @@ class Builder:
         """
         pool = Pool(
             spec.name,
-            self.schedulerMaker(spec.scheduler),
+            self.schedulerMaker(spec.scheduler, spec.hashKey),
             spec.scheduler,
             self.clock,
             queueSize=spec.queueSize,
@@ -136,9 +168,11 @@ class Builder:
                 maxTries=spec.maxTries,
                 bufferSize=spec.bufferSize,
                 splice=spec.splice,
+                helloTimeout=spec.helloTimeout,
             ),
             drainTimeout=spec.drainTimeout,
             bind=self.bind,
+            routing=self.routing(spec),
         )
         for group in spec.groups:
             pool = self.pool(group)
@@ -166,6 +200,7 @@ class Builder:
             refresh=spec.refresh,
             projectURL=spec.projectURL,
             limits=limitsOf(spec),
+            legacyWebAPI=spec.legacyWebAPI,
         )
         admin.setServiceParent(top)
         return admin

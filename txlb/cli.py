@@ -119,9 +119,19 @@ def passwd(argv):
     return run(argv)
 
 
+def convert(argv):
+    """
+    Print the .tac for a pythondirector or txLoadBalancer XML file.
+    """
+    from txlb.convert import convert as run
+
+    return run(argv)
+
+
 SUBCOMMANDS = {
     "passwd": (passwd, "add, change or delete an admin user (txlb passwd FILE USER)"),
     "check": (checkConfig, "validate a .tac file (or --flags ...) and print what it would run"),
+    "convert": (convert, "print the .tac for a pythondirector XML file (txlb convert OLD.xml)"),
     "schedulers": (listSchedulers, "list the schedulers found"),
     "version": (version, "print the version"),
     "heartbeat": (sendHeartbeats, "send heartbeats for a backend to a balancer"),

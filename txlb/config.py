@@ -22,6 +22,7 @@ import attr
 
 from txlb._tacboundary import movedName, valueObject
 from txlb.errors import ConfigError
+from txlb.routing import Route
 
 
 def _name(kind):
@@ -204,6 +205,9 @@ class Group:
     @ivar slowStart: seconds over which a returning host ramps up to its
         weight, or None.
     @ivar heartbeat: a L{Heartbeat} listener feeding this group, or None.
+    @ivar hashKey: for the C{hash} and C{maglev} schedulers, a function
+        given the L{txlb.routing.Connection} that returns the string to
+        hash (instead of C{key=source}, C{source-port} or C{sni}).
     """
 
     name = attr.ib(validator=_name("group"))
@@ -218,6 +222,12 @@ class Group:
         default=None, validator=_number("a group's slowStart", optional=True, above=True)
     )
     heartbeat = attr.ib(default=None, validator=_optional(Heartbeat, "a group's heartbeat"))
+    hashKey = attr.ib(default=None)
+
+    @hashKey.validator
+    def _checkHashKey(self, attribute, value):
+        if value is not None and not callable(value):
+            raise ConfigError(f"group {self.name!r}: hashKey must be a function, not {value!r}")
 
     @hosts.validator
     def _checkHosts(self, attribute, value):
@@ -254,6 +264,12 @@ class Service:
     @ivar splice: move bytes inside the kernel (C{splice(2)}, Linux) once a
         client and its host are both plain TCP; False keeps every byte on
         Twisted's normal path.
+    @ivar routes: L{Route}s choosing the group per connection (see
+        doc/routing.rst); the first that matches wins.
+    @ivar router: a function given a L{txlb.routing.Connection} that
+        returns a group name or None, or the name of a router plugin.
+    @ivar helloTimeout: seconds a client has to send its TLS ClientHello
+        when a route, router or hash key needs it; then it goes on unrouted.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -270,6 +286,27 @@ class Service:
     )
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
     splice = attr.ib(default=True, converter=bool)
+    routes = attr.ib(default=(), converter=tuple)
+    router = attr.ib(default=None)
+    helloTimeout = attr.ib(default=3.0, validator=_number("helloTimeout", above=True))
+
+    @routes.validator
+    def _checkRoutes(self, attribute, value):
+        _allOf(Route, "route")(self, attribute, value)
+        groups = {g.name for g in self.groups}
+        for route in value:
+            if route.group not in groups:
+                raise ConfigError(
+                    f"service {self.name!r}: a route sends to group {route.group!r}, "
+                    "which it does not have"
+                )
+
+    @router.validator
+    def _checkRouter(self, attribute, value):
+        if value is not None and not isinstance(value, str) and not callable(value):
+            raise ConfigError(
+                f"service {self.name!r}: router must be a function or a router's name, not {value!r}"
+            )
 
     @groups.validator
     def _checkGroups(self, attribute, value):
@@ -301,6 +338,8 @@ class Admin:
     @ivar requestTimeout: seconds a whole request may take, answer included.
     @ivar maxConnections: admin connections open at once; more are closed.
     @ivar descriptorReserve: file descriptors the admin leaves to the relay.
+    @ivar legacyWebAPI: also answer pythondirector's web API (C{/running.txt},
+        C{/addHost?...}; see doc/migration.rst).
     """
 
     listen = attr.ib(converter=_strings)
@@ -313,6 +352,7 @@ class Admin:
     requestTimeout = attr.ib(default=60.0, validator=_number("the admin's requestTimeout", above=True))
     maxConnections = attr.ib(default=64, validator=_number("the admin's maxConnections", 1, integer=True))
     descriptorReserve = attr.ib(default=256, validator=_number("the admin's descriptorReserve", integer=True))
+    legacyWebAPI = attr.ib(default=False, converter=bool)
 
     @listen.validator
     def _checkListen(self, attribute, value):
@@ -343,12 +383,21 @@ class Balancer:
         it serves handovers there; None for none.
     @ivar dns: the DNS servers (C{HOST:PORT}) backends named by host name
         are resolved with; empty for those of C{/etc/resolv.conf}.
+    @ivar state: a file the running configuration is kept in (written after
+        every change; at start, when it exists, it wins over this
+        description): see doc/reconfiguration.rst. None keeps no state.
     """
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
     handover = attr.ib(default=None, validator=_optionalPath("handover"))
     dns = attr.ib(default=(), converter=_strings)
+    state = attr.ib(default=None)
+
+    @state.validator
+    def _checkState(self, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"state must be the path of a file, not {value!r}")
 
     @services.validator
     def _checkServices(self, attribute, value):

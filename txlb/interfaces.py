@@ -283,3 +283,29 @@ class ICheckFactory(Interface):
         @return: an L{ICheck}.
         @raise txlb.errors.ConfigError: for a bad argument or option.
         """
+
+
+class IRouter(Interface):
+    """
+    Chooses the group of a service that serves one client connection
+    (C{Service(router=...)}); see doc/routing.rst.
+
+    Third-party packages publish one by putting an object that provides this
+    interface (and C{IPlugin}) in a module of their C{twisted/plugins/}
+    folder; a service names it by its C{name}.
+    """
+
+    name = Attribute("The name a service's router setting gives (str).")
+    description = Attribute("One line saying how it routes (str).")
+    needsHello = Attribute(
+        "Whether it reads the server name or ALPN list, so that the TLS "
+        "ClientHello must be read before it is asked (bool)."
+    )
+
+    def route(connection):
+        """
+        The name of the group to send C{connection} to, or None to let the
+        service's routes and then its enabled group decide.
+
+        @param connection: a L{txlb.routing.Connection}.
+        """

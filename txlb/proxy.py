@@ -14,6 +14,7 @@ from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.listener import Listener
 from txlb.relay import RelayFactory, RelaySettings
+from txlb.routing import RouteCount
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 
@@ -32,6 +33,9 @@ class ProxyService(MultiService):
     @ivar clients: the L{ClientSide}s connected now.
     @ivar drainTimeout: seconds open connections may run on after the
         service stops accepting; what is left then is aborted.
+    @ivar routing: the L{txlb.routing.Routing} choosing a group per
+        connection, or None: every connection goes to the enabled group
+        (and is counted in C{defaultCount}).
     """
 
     log = Logger()
@@ -44,6 +48,7 @@ class ProxyService(MultiService):
         settings=RelaySettings(),
         drainTimeout=DEFAULT_DRAIN_TIMEOUT,
         bind=None,
+        routing=None,
     ):
         """
         @param bind: what binds this service's listeners (see
@@ -58,6 +63,11 @@ class ProxyService(MultiService):
         self.pools = OrderedDict()
         self.enabledGroup = None
         self.factory = RelayFactory(self)
+        self.routing = routing
+        if routing is not None:
+            # A router may name any group the service has now.
+            routing.groups = self.pools
+        self.defaultCount = RouteCount()
         self.accepted = 0
         self.spliced = 0
         self.unreachable = 0
@@ -88,7 +98,8 @@ class ProxyService(MultiService):
 
         @raise ConfigError: for a bad endpoint string.
         """
-        listener = Listener(self.name, description, self.factory, self.reactor, onFailure, bind=self.bind)
+        factory = RelayFactory(self, description)
+        listener = Listener(self.name, description, factory, self.reactor, onFailure, bind=self.bind)
         listener.setServiceParent(self)
         return listener
 

@@ -117,6 +117,7 @@ class BackendSide(End):
             peer.transport.write(data)
         relay.active = True
         self.host.bytesOut += len(data)
+        relay.routeCount.bytesOut += len(data)
 
     def connectionLost(self, reason):
         self.relay.backendLost(self, reason)

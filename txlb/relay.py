@@ -5,7 +5,10 @@ It joins two parts that know nothing of each other: the failover attempt
 (L{txlb.failover}: a host that answers) and the pumping of bytes
 (L{txlb.pump}: both ways, with backpressure and half-closes). Until a
 host answers, what the client sends is kept (up to the service's buffer
-size, after which reading pauses). The hot path (C{dataReceived} on either
+size, after which reading pauses). When the service routes on what the
+client shows (L{txlb.routing}), the client's first bytes are read as a TLS
+ClientHello first (up to a deadline), the group is chosen, and only then is
+a host looked for; those bytes are relayed unchanged. The hot path (C{dataReceived} on either
 side) does one write and one counter update.
 """
 
@@ -15,12 +18,15 @@ from twisted.logger import Logger
 
 from txlb import _splice, terminations
 from txlb._twisted import setNoDelay
+from txlb.clienthello import NOT_HELLO, HelloReader
 from txlb.failover import Failover
+from txlb.routing import DEFAULT_ROUTE, Connection
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_TRIES = 3
 DEFAULT_BUFFER_SIZE = 64 * 1024
+DEFAULT_HELLO_TIMEOUT = 3.0
 
 
 @attr.s(frozen=True, slots=True)
@@ -33,6 +39,8 @@ class RelaySettings:
     @ivar maxTries: hosts tried before the client is given up.
     @ivar bufferSize: bytes kept from a client while connecting.
     @ivar splice: whether bulk connections may move to the kernel.
+    @ivar helloTimeout: seconds a client has to send its TLS ClientHello
+        when routing needs it.
     """
 
     connectTimeout = attr.ib(default=DEFAULT_CONNECT_TIMEOUT)
@@ -40,6 +48,7 @@ class RelaySettings:
     maxTries = attr.ib(default=DEFAULT_MAX_TRIES)
     bufferSize = attr.ib(default=DEFAULT_BUFFER_SIZE)
     splice = attr.ib(default=True)
+    helloTimeout = attr.ib(default=DEFAULT_HELLO_TIMEOUT)
 
 
 class ClientSide(End):
@@ -52,9 +61,15 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
+    @ivar route: the name of the route that chose the group
+        (L{txlb.routing}; C{default} when none did), once routed.
+    @ivar connection: the L{txlb.routing.Connection} routed, once routed.
     """
 
     termination = None
+    route = None
+    connection = None
+    listener = None
 
     log = Logger()
 
@@ -71,6 +86,9 @@ class ClientSide(End):
         self.idleTimer = None
         self.splice = None
         self.spliceable = False
+        self.hello = None
+        self.helloTimer = None
+        self.routeCount = None
 
     # Client events
 
@@ -81,10 +99,12 @@ class ClientSide(End):
         service.clientOpened(self)
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
-        self.failover = Failover(
-            service.pool, self.settings, service.reactor, service.clock, self.transport.getPeer(), self
-        )
-        self.failover.start()
+        routing = service.routing
+        if routing is not None and routing.needsHello:
+            self.hello = HelloReader()
+            self.helloTimer = service.clock.callLater(self.settings.helloTimeout, self._helloTimedOut)
+        else:
+            self._route(None)
 
     def dataReceived(self, data):
         peer = self.peer
@@ -92,6 +112,7 @@ class ClientSide(End):
             if not (len(data) >= SPLICE_AFTER and self.spliceable and self.spliceWith(data, peer.transport)):
                 peer.transport.write(data)
             self.host.bytesIn += len(data)
+            self.routeCount.bytesIn += len(data)
             self.active = True
             return
         if self.done:
@@ -100,6 +121,45 @@ class ClientSide(End):
         self.pendingSize += len(data)
         if self.pendingSize >= self.settings.bufferSize:
             self.transport.pauseProducing()
+        hello = self.hello
+        if hello is not None:
+            result = hello.feed(data)
+            if result is not None:
+                self._route(None if result is NOT_HELLO else result)
+            elif self.pendingSize >= self.settings.bufferSize:
+                self._route(None)
+
+    # Routing
+
+    def _helloTimedOut(self):
+        self.helloTimer = None
+        self._route(None)
+
+    def _route(self, hello):
+        """
+        Choose the group (with the client's ClientHello, or None) and start
+        looking for a host in it.
+        """
+        self.hello = None
+        if self.helloTimer is not None:
+            if self.helloTimer.active():
+                self.helloTimer.cancel()
+            self.helloTimer = None
+        service = self.service
+        peer = self.transport.getPeer()
+        routing = service.routing
+        if routing is None:
+            self.route, pool, client = DEFAULT_ROUTE, service.pool, peer
+            count = service.defaultCount
+        else:
+            client = self.connection = Connection.of(peer, self.listener, hello)
+            self.route, group = routing.choose(client)
+            count = routing.counts[self.route]
+            pool = service.pool if group is None else service.pools[group]
+        count.connections += 1
+        self.routeCount = count
+        self.failover = Failover(pool, self.settings, service.reactor, service.clock, client, self)
+        self.failover.start()
 
     def ended(self, termination):
         """
@@ -108,9 +168,19 @@ class ClientSide(End):
         if self.termination is None:
             self.termination = termination
 
+    def readConnectionLost(self):
+        End.readConnectionLost(self)
+        if self.hello is not None:
+            # Nothing more will come: route on what was sent.
+            self._route(None)
+
     def connectionLost(self, reason):
         self.done = True
         self._stopIdleTimer()
+        if self.helloTimer is not None:
+            self.helloTimer.cancel()
+            self.helloTimer = None
+        self.hello = None
         reset = peerReset(reason)
         self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
         self.service.clientClosed(self)
@@ -136,6 +206,7 @@ class ClientSide(End):
         self.pending, self.pendingSize = [], 0
         if size:
             self.host.bytesIn += size
+            self.routeCount.bytesIn += size
         join(self, backend, pending, size >= self.settings.bufferSize and not self.done)
 
     def gaveUp(self, termination, why):
@@ -180,13 +251,16 @@ class ClientSide(End):
         True when C{data} was delivered to C{sink}.
         """
         host = self.host
+        count = self.routeCount
 
         def countIn(n):
             host.bytesIn += n
+            count.bytesIn += n
             self.active = True
 
         def countOut(n):
             host.bytesOut += n
+            count.bytesOut += n
             self.active = True
 
         service = self.service
@@ -240,12 +314,18 @@ class RelayFactory(ServerFactory):
 
     noisy = False
 
-    def __init__(self, service):
+    def __init__(self, service, listener=None):
+        """
+        @param listener: the listen endpoint string whose connections this
+            builds protocols for (what a route's C{listener} matches).
+        """
         self.service = service
+        self.listener = listener
 
     def buildProtocol(self, addr):
         protocol = ClientSide(self.service)
         protocol.factory = self
+        protocol.listener = self.listener
         return protocol
 
 

@@ -68,3 +68,40 @@ def loadTac(path, builder=None):
             "twistd Application (make it with txlb.config.application(...))"
         )
     return service
+
+
+class _Describer:
+    """
+    Stands in for the builder while a C{.tac} runs for its description:
+    keeps the L{txlb.config.Balancer} given to C{application(...)} and
+    builds nothing (nothing is bound, no file is read but the .tac).
+    """
+
+    def __init__(self):
+        self.specs = []
+
+    def balancer(self, spec):
+        from txlb.balancer import LoadBalancer
+
+        self.specs.append(spec)
+        return LoadBalancer(None, spec)
+
+
+def describeTac(path):
+    """
+    The description (the L{txlb.config.Balancer} given to
+    C{application(...)}) of the C{.tac} file at C{path}, without building
+    or binding anything.
+
+    @raise ConfigError: as L{loadTac} does, or when the file makes its
+        application without C{txlb.tac.application}.
+    """
+    describer = _Describer()
+    loadTac(path, describer)
+    if not describer.specs:
+        shown = os.path.basename(path) if path else path
+        raise ConfigError(
+            f"{shown} does not describe a balancer with application(Balancer(...)), "
+            "so it cannot be compared or applied"
+        )
+    return describer.specs[-1]

@@ -66,6 +66,11 @@ class Options(usage.Options):
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
         ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
+        [
+            "admin-legacy-web-api",
+            None,
+            "The admin also answers pythondirector's web API (/running.txt, /addHost?...).",
+        ],
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
@@ -100,6 +105,13 @@ class Options(usage.Options):
             "1",
             "Run this many processes, each a full balancer sharing the TCP listeners "
             "(SO_REUSEPORT); the admin runs in the first and answers for all.",
+        ],
+        [
+            "state",
+            None,
+            None,
+            "Keep the running configuration in this file (written after every change); "
+            "at start, when it exists, it wins over --config or the flags.",
         ],
         [
             "drain-timeout",
@@ -213,10 +225,27 @@ class Options(usage.Options):
 
     def makeBalancer(self, builder):
         """
-        Build the service tree these options describe with C{builder}.
+        Build the service tree these options describe with C{builder},
+        reloaded on C{SIGHUP} and kept in C{--state} (see L{reconfigurable}).
 
         @raise ConfigError: naming the problem.
         """
+        top = self._build(builder)
+        self.reconfigurable(top, builder)
+        return top
+
+    def reconfigurable(self, top, builder):
+        """
+        Make the balancer in C{top} reload its source (the --config file or
+        these flags) on C{SIGHUP} and keep its state (C{--state}); see
+        L{txlb.reload.reconfigurable}.
+        """
+        from txlb.reload import reconfigurable
+
+        source = None if self["demo"] else self.flagsBalancer
+        reconfigurable(top, builder, self["config"], source, self["state"], isinstance(builder.role, workers.Worker))
+
+    def _build(self, builder):
         if self["config"] is not None:
             clashing = [f for f in ("listen", "backend", "admin", "dns") if self[f]] + (
                 ["demo"] if self["demo"] else []
@@ -231,19 +260,29 @@ class Options(usage.Options):
                 addHandover(service, builder, self["handover"])
             return service
 
+        if self["demo"]:
+            if self["backend"]:
+                raise ConfigError("--demo brings its own backends; drop --backend")
+            listen = self["listen"] or [DEFAULT_LISTEN]
+            top = demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            if self["handover"] is not None:
+                addHandover(top, builder, self["handover"])
+            return top
+        return builder.balancer(self.flagsBalancer())
+
+    def flagsBalancer(self):
+        """
+        The description (a L{txlb.config.Balancer}) the quick-start flags
+        give.
+
+        @raise ConfigError: naming the problem.
+        """
         listen = self["listen"] or [DEFAULT_LISTEN]
         connectTimeout = _seconds("--connect-timeout", self["connect-timeout"])
         drainTimeout = _drainSeconds(self["drain-timeout"])
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
-        if self["demo"]:
-            if self["backend"]:
-                raise ConfigError("--demo brings its own backends; drop --backend")
-            top = demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
-            if self["handover"] is not None:
-                addHandover(top, builder, self["handover"])
-            return top
         if not self["backend"] and self["heartbeat"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
@@ -273,8 +312,9 @@ class Options(usage.Options):
             admin=adminSpecs(self),
             handover=self["handover"],
             dns=self["dns"],
+            state=self["state"],
         )
-        return builder.balancer(spec)
+        return spec
 
 
 def adminSpecs(options):
@@ -283,7 +323,7 @@ def adminSpecs(options):
     (empty without --admin).
     """
     if not options["admin"]:
-        for flag in ("admin-users", "project-url", "admin-access-log"):
+        for flag in ("admin-users", "project-url", "admin-access-log", "admin-legacy-web-api"):
             if options[flag]:
                 raise ConfigError(f"--{flag} needs --admin ENDPOINT")
         return []
@@ -294,6 +334,7 @@ def adminSpecs(options):
             refresh=_seconds("--admin-refresh", options["admin-refresh"]),
             projectURL=options["project-url"],
             accessLog=bool(options["admin-access-log"]),
+            legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
 

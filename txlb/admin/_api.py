@@ -11,6 +11,7 @@ from twisted.logger import Logger
 
 from txlb.admin import _view
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
+from txlb.admin._reconfigure import Reconfiguring, configOf
 from txlb.backend import DOWN, DRAINING, MAINT, UP
 from txlb.config import Group, Host, Service
 from txlb.errors import ConfigError
@@ -20,9 +21,10 @@ def _bad(e):
     return AdminError(BAD_ARGUMENT, str(e))
 
 
-class AdminAPI:
+class AdminAPI(Reconfiguring):
     """
-    Reads and changes a L{LoadBalancer}.
+    Reads and changes a L{LoadBalancer}; every change is followed in the
+    running description (C{LoadBalancer.spec}, see L{Reconfiguring}).
 
     @ivar log: every change is logged once, with the user who made it.
     """
@@ -73,10 +75,17 @@ class AdminAPI:
         return list(self.balancer.proxies)
 
     def getConfig(self):
-        return _view.config(self.balancer)
+        return configOf(self.balancer)
 
     def getStatus(self):
         return _view.status(self.balancer)
+
+    def getRoutes(self, service):
+        """
+        A service's routes in the order they are tried: C{route}, C{group}
+        and C{match} of each (empty when the service does not route).
+        """
+        return _view.routes(self.proxy(service))
 
     def getWorkers(self):
         accepted = sum(p.accepted for p in self.balancer.proxies.values())
@@ -86,14 +95,21 @@ class AdminAPI:
     # Hosts
 
     def addHost(self, user, service, group, name, address, weight=1):
+        """
+        Add a host; C{weight} is its weight, or a struct of its settings
+        (C{weight}, C{backup}, C{maxconn}).
+        """
         _, pool = self.pool(service, group)
         if name in pool.hosts:
             raise AdminError(CONFLICT, f"group {group!r} already has a host named {name!r}")
+        if isinstance(weight, dict):
+            return self._make(user, "addHost", (service, group, name, address, weight))
         try:
             host = self.builder.host(Host(name, address, weight=weight))
         except ConfigError as e:
             raise _bad(e) from None
         pool.addHost(host)
+        self._record("addHost", (service, group, name, address, weight))
         self._changed(user, "added host {host} ({address}) to {service}/{group}",
                       host=name, address=address, service=service, group=group)
         return True
@@ -101,6 +117,7 @@ class AdminAPI:
     def delHost(self, user, service, group, name):
         _, pool, _ = self.host(service, group, name)
         pool.removeHost(name)
+        self._record("delHost", (service, group, name))
         self._changed(user, "removed host {host} from {service}/{group} (open connections finish)",
                       host=name, service=service, group=group)
         return True
@@ -110,6 +127,7 @@ class AdminAPI:
         names = list(pool.hosts)
         for name in names:
             pool.removeHost(name)
+        self._record("delAllHosts", (service, group))
         self._changed(user, "removed all {count} hosts from {service}/{group}",
                       count=len(names), service=service, group=group)
         return len(names)
@@ -119,6 +137,7 @@ class AdminAPI:
             raise AdminError(BAD_ARGUMENT, f"a weight must be a whole number of at least 0, not {weight!r}")
         _, pool, _ = self.host(service, group, name)
         pool.setWeight(name, weight)
+        self._record("setWeight", (service, group, name, weight))
         self._changed(user, "set the weight of {service}/{group}/{host} to {weight}",
                       service=service, group=group, host=name, weight=weight)
         return True
@@ -168,6 +187,7 @@ class AdminAPI:
         except ConfigError as e:
             raise _bad(e) from None
         proxy.addPool(pool)
+        self._record("newGroup", (service, group, scheduler))
         self._changed(user, "added group {group} ({scheduler}) to {service}",
                       group=group, scheduler=scheduler, service=service)
         return True
@@ -178,16 +198,22 @@ class AdminAPI:
             raise AdminError(
                 CONFLICT, f"group {group!r} is the enabled group of {service!r}; enable another first"
             )
+        if proxy.routing is not None and any(r.group == group for r in proxy.routing.routes):
+            raise AdminError(
+                CONFLICT, f"a route of {service!r} sends to group {group!r}; it cannot be deleted"
+            )
         del proxy.pools[group]
         for child in list(proxy):
             if child.name and child.name.endswith(":" + group):
                 child.disownServiceParent()
+        self._record("delGroup", (service, group))
         self._changed(user, "deleted group {group} of {service}", group=group, service=service)
         return True
 
     def enableGroup(self, user, service, group):
         proxy, _ = self.pool(service, group)
         proxy.enableGroup(group)
+        self._record("enableGroup", (service, group))
         return True
 
     def changeScheduler(self, user, service, group, scheduler):
@@ -197,6 +223,7 @@ class AdminAPI:
         except ConfigError as e:
             raise _bad(e) from None
         pool.setScheduler(maker, scheduler)
+        self._record("changeScheduler", (service, group, scheduler))
         self._changed(user, "scheduler of {service}/{group} is now {scheduler}",
                       service=service, group=group, scheduler=scheduler)
         return True
@@ -219,6 +246,7 @@ class AdminAPI:
         if failures:
             self.balancer.removeProxy(service)
             raise AdminError(FAILED, failures[0])
+        self._record("newService", (service, listen))
         self._changed(user, "added service {service} listening on {listen}",
                       service=service, listen=", ".join(listen))
         return True
@@ -226,6 +254,7 @@ class AdminAPI:
     def delService(self, user, service):
         self.proxy(service)
         self.balancer.removeProxy(service)
+        self._record("delService", (service,))
         self._changed(user, "deleted service {service}", service=service)
         return True
 

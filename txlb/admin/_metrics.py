@@ -160,6 +160,10 @@ class BalancerCollector:
         )
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
+        _ROUTE = ["service", "route", "group"]
+        routed = CounterMetricFamily("txlb_route_connections", "Connections the route chose the group of.", labels=_ROUTE)
+        routeIn = CounterMetricFamily("txlb_route_bytes_in", "Bytes relayed from the route's clients.", labels=_ROUTE)
+        routeOut = CounterMetricFamily("txlb_route_bytes_out", "Bytes relayed to the route's clients.", labels=_ROUTE)
         for sname, proxy in self.balancer.proxies.items():
             served = _view.serviceCounts(proxy)
             accepted.add_metric([sname], served["accepted"])
@@ -168,6 +172,11 @@ class BalancerCollector:
             resets.add_metric([sname], served["resets"])
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
+            for rname, route in _view.routeStatus(proxy).items():
+                labels = [sname, rname, route["group"]]
+                routed.add_metric(labels, route["connections"])
+                routeIn.add_metric(labels, route["bytesIn"])
+                routeOut.add_metric(labels, route["bytesOut"])
             for gname, pool in proxy.pools.items():
                 waiting.add_metric([sname, gname], groups[gname]["waiting"])
                 for hname, host in pool.hosts.items():
@@ -182,7 +191,7 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting]
+        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting, routed, routeIn, routeOut]
 
 
 class MetricsResource(Resource):

@@ -10,7 +10,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Element, XMLString, flattenString, renderer, tags
 
-from txlb.admin import _table
+from txlb.admin import _table, _view
 from txlb.admin._sampler import samplerFor
 
 STYLE = b"""
@@ -125,6 +125,24 @@ class StatusElement(Element):
                     f"{group['queue']} waiting now, {group['queued']} queued and {group['refused']} refused ever",
                 )
                 yield self._hosts(pool, rows[:-1], group)
+            routes = _view.routeStatus(proxy)
+            if routes:
+                yield tags.h3("routes")
+                yield self._routes(routes)
+
+    def _routes(self, routes):
+        head = tags.tr(*[tags.th(h) for h in ("route", "matches", "group", "connections", "in", "out")])
+        rows = [head]
+        for name, route in routes.items():
+            rows.append(tags.tr(
+                tags.td(name),
+                tags.td(route["match"]),
+                tags.td(route["group"] or "(enabled group)"),
+                tags.td(str(int(route["connections"])), class_="num"),
+                tags.td(_bytes(route["bytesIn"]), class_="num"),
+                tags.td(_bytes(route["bytesOut"]), class_="num"),
+            ))
+        return tags.table(*rows)
 
     def _hosts(self, pool, rows, group):
         head = tags.tr(*[tags.th(h) for h in (

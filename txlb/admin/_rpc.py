@@ -9,21 +9,32 @@ from twisted.web import xmlrpc
 
 from txlb.admin._faults import BAD_ARGUMENT, FAILED, FORBIDDEN, AdminError
 
-S, I, N, A = "string", "int", "double", "array"
+S, I, N, A, T = "string", "int", "double", "array", "struct"
+#: An int (a weight) or a struct (a host's settings).
+W = "int|struct"
 
 #: name: (argument names and types, optional ones last marked with "?",
 #: result type, writes?, help)
 METHODS = {
     "listServices": ((), A, False, "The names of the services."),
-    "getConfig": ((), "struct", False, "Services, listeners, groups, schedulers and hosts as they run now."),
+    "getConfig": ((), "struct", False,
+                  "The running configuration as plain data: every field of the Balancer, its services, "
+                  "groups, hosts and admins (see doc/reconfiguration.rst)."),
     "getStatus": ((), "struct", False,
                   "Live status by service: listeners, enabledGroup, and per group its scheduler, "
                   "queue, refusals by reason, connect and session time histograms, and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
                   "lastFailure, history, check)."),
+    "getRoutes": ((("service", S),), A, False,
+                  "A service's routes in the order they are tried: route, group (empty: the enabled "
+                  "group) and match."),
     "getWorkers": ((), A, False,
                    "The worker processes (--workers): index, pid, state, restarts, refused, accepted."),
-    "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", I)), "boolean", True,
-                "Add a host (address HOST:PORT, [IPv6]:PORT or an endpoint string; weight 1 by default)."),
+    "addHost": ((("service", S), ("group", S), ("name", S), ("address", S), ("weight?", W)), "boolean", True,
+                "Add a host (address HOST:PORT, [IPv6]:PORT or an endpoint string; weight 1 by default, "
+                "or a struct of settings: weight, backup, maxconn)."),
+    "setHost": ((("service", S), ("group", S), ("name", S), ("settings", T)), "boolean", True,
+                "Change a host's settings (address, weight, backup, maxconn); a new address or backup "
+                "takes new clients at once while open connections finish on the old one."),
     "delHost": ((("service", S), ("group", S), ("name", S)), "boolean", True,
                 "Remove a host; its open connections finish."),
     "delAllHosts": ((("service", S), ("group", S)), I, True,
@@ -51,12 +62,32 @@ METHODS = {
                    "Add a service listening on an endpoint, with an empty group 'default'."),
     "delService": ((("service", S),), "boolean", True,
                    "Stop and delete a service; its open connections drain."),
+    "addService": ((("service", S), ("config", T)), "boolean", True,
+                   "Add a whole service (a struct of the Service's fields, as getConfig shows one)."),
+    "addListener": ((("service", S), ("endpoint", S)), "boolean", True,
+                    "Listen on one more endpoint for a service."),
+    "delListener": ((("service", S), ("endpoint", S)), "boolean", True,
+                    "Stop listening on an endpoint; connections accepted there go on."),
+    "setService": ((("service", S), ("settings", T)), "boolean", True,
+                   "Change a service's settings (connectTimeout, idleTimeout, maxTries, bufferSize, "
+                   "drainTimeout, splice, ...); new connections use them."),
+    "addGroup": ((("service", S), ("group", S), ("config", T)), "boolean", True,
+                 "Add a whole group with its hosts (a struct of the Group's fields)."),
+    "setGroup": ((("service", S), ("group", S), ("settings", T)), "boolean", True,
+                 "Change a group's settings (scheduler, queueSize, queueTimeout, check, ejection, allDown, "
+                 "slowStart, heartbeat); false means none."),
+    "applyConfig": ((("config", T),), A, True,
+                    "Make the balancer run a new configuration (as getConfig answers), all or nothing; "
+                    "answers the changes made, as txlbctl commands."),
     "reopenLog": ((), "boolean", True, "Reopen (rotate) the log file, as SIGUSR1 does."),
     "shutdown": ((("drainSeconds?", N),), "boolean", True,
                  "Stop txlb, letting open connections finish for up to drainSeconds."),
 }
 
-_TYPES = {S: (str,), I: (int,), N: (int, float)}
+_TYPES = {S: (str,), I: (int,), N: (int, float), A: (list,), T: (dict,), W: (int, dict)}
+
+
+_WHAT = {I: "an int", W: "an int or a struct"}
 
 
 def _check(name, spec, args):
@@ -68,7 +99,7 @@ def _check(name, spec, args):
         if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):
             raise AdminError(
                 BAD_ARGUMENT,
-                f"{name}: {argName.rstrip('?')} must be a{'n' if kind == I else ''} {kind}, "
+                f"{name}: {argName.rstrip('?')} must be {_WHAT.get(kind, 'a ' + kind)}, "
                 f"not {type(value).__name__}",
             )
 

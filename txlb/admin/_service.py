@@ -15,6 +15,7 @@ from txlb._twisted import isUnixEndpoint, tcpEndpointAddress
 from txlb.address import listenEndpoint
 from txlb.admin._api import AdminAPI
 from txlb.admin._export import StatusCSV, StatusJSON
+from txlb.admin._legacy import installLegacyWebAPI
 from txlb.admin._limits import AdminLimits
 from txlb.admin._login import AdminLogin, PasswordChecker, SourceBackoff
 from txlb.admin._metrics import MetricsResource
@@ -80,13 +81,16 @@ class AdminService(MultiService):
     log = Logger()
 
     def __init__(self, balancer, listen, builder, users=None, refresh=10.0, projectURL=None,
-                 limits=None):
+                 limits=None, legacyWebAPI=False):
         """
         @param builder: the L{txlb.builder.Builder} that built C{balancer}
             (its reactor and clock serve the admin; it builds what the admin
             adds).
         @param limits: the L{AdminLimits} (deadlines, caps, reserve).
+        @param legacyWebAPI: also answer pythondirector's web API
+            (L{txlb.admin._legacy}).
         """
+        self.legacyWebAPI = legacyWebAPI
         MultiService.__init__(self)
         self.setName("admin")
         self.balancer = balancer
@@ -170,6 +174,8 @@ class AdminService(MultiService):
         root.putChild(b"status.csv", StatusCSV(self.balancer))
         root.putChild(b"status.json", StatusJSON(self.balancer))
         root.putChild(b"RPC2", AdminRPC(self.api, user, readOnly))
+        if self.legacyWebAPI:
+            installLegacyWebAPI(root, self.api, user, readOnly)
         return root
 
     def _protect(self):

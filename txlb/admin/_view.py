@@ -97,6 +97,52 @@ def serviceCounts(proxy):
     }
 
 
+def routeCounts(proxy, label, count):
+    """
+    A route's C{connections}, C{bytesIn} and C{bytesOut}, over every
+    worker.
+    """
+    others = _others(proxy, ("route", label))
+    return {
+        "connections": count.connections + others.get("connections", 0),
+        "bytesIn": count.bytesIn + others.get("bytesIn", 0),
+        "bytesOut": count.bytesOut + others.get("bytesOut", 0),
+    }
+
+
+def routes(proxy):
+    """
+    A service's routes in the order they are tried (the router first,
+    C{default} last): C{route}, C{group} (empty for the enabled group) and
+    C{match}, without counters; empty when the service does not route.
+    """
+    if proxy.routing is None:
+        return []
+    return proxy.routing.describe()
+
+
+def routeStatus(proxy):
+    """
+    The counters of each route of a service, by route name: C{group},
+    C{match}, C{connections}, C{bytesIn}, C{bytesOut}.
+    """
+    routing = proxy.routing
+    if routing is None:
+        return {}
+    status = {}
+    for row in routing.describe():
+        label = row["route"]
+        counts = routeCounts(proxy, label, routing.counts[label])
+        status[label] = {
+            "group": row["group"],
+            "match": row["match"],
+            "connections": number(counts["connections"]),
+            "bytesIn": float(counts["bytesIn"]),
+            "bytesOut": float(counts["bytesOut"]),
+        }
+    return status
+
+
 def hostStatus(host, checker=None, ejection=None, counts=None):
     """
     One host's state and counters (C{counts}, from L{hostCounts}, when
@@ -175,6 +221,7 @@ def serviceStatus(proxy):
         "resets": number(counts["resets"]),
         "clients": number(counts["clients"]),
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
+        "routes": routeStatus(proxy),
     }
 
 
@@ -183,33 +230,3 @@ def status(balancer):
     The whole balancer's live status, by service.
     """
     return {name: serviceStatus(proxy) for name, proxy in balancer.proxies.items()}
-
-
-def config(balancer):
-    """
-    The balancer's configuration as it runs now, by service.
-    """
-    return {
-        name: {
-            "listen": [l.description for l in proxy.listeners],
-            "enabledGroup": proxy.enabledGroup or "",
-            "connectTimeout": proxy.settings.connectTimeout,
-            "idleTimeout": proxy.settings.idleTimeout or 0.0,
-            "groups": {
-                gname: {
-                    "scheduler": pool.schedulerSpec,
-                    "hosts": {
-                        hname: {
-                            "address": h.address,
-                            "weight": number(h.weight),
-                            "backup": bool(h.backup),
-                            "maxconn": number(h.maxconn) if h.maxconn is not None else 0,
-                        }
-                        for hname, h in pool.hosts.items()
-                    },
-                }
-                for gname, pool in proxy.pools.items()
-            },
-        }
-        for name, proxy in balancer.proxies.items()
-    }

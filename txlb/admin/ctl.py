@@ -6,7 +6,9 @@ C{txlbctl}: drive a running txlb through its XML-RPC admin.
 Each command takes the XML-RPC method's arguments in the same order
 (C{txlbctl COMMAND --help} shows them); the URL defaults to C{$TXLB_URL},
 else C{http://127.0.0.1:8001/RPC2}, and may be written without its scheme
-and path (C{127.0.0.1:8001}).
+and path (C{127.0.0.1:8001}). C{diff FILE.tac}, C{apply FILE.tac} and
+C{dump} compare, apply and print whole configurations
+(L{txlb.admin._ctlconfig}, C{doc/reconfiguration.rst}).
 """
 
 import argparse
@@ -19,6 +21,8 @@ import time
 import xmlrpc.client
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from txlb.admin._ctlconfig import LOCAL, Stop
+
 DEFAULT_URL = "http://127.0.0.1:8001/RPC2"
 
 #: command: (XML-RPC method, argument names ("[name]": optional), converters
@@ -28,8 +32,12 @@ COMMANDS = {
     "config": ("getConfig", [], {}, "show the configuration as it runs now"),
     "services": ("listServices", [], {}, "list the services"),
     "workers": ("getWorkers", [], {}, "list the worker processes (--workers)"),
-    "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": int},
-                 "add a host (ADDRESS is HOST:PORT, [IPv6]:PORT or an endpoint string)"),
+    "routes": ("getRoutes", ["service"], {}, "list a service's routes in the order they are tried"),
+    "add-host": ("addHost", ["service", "group", "name", "address", "[weight]"], {"weight": "weight"},
+                 "add a host (ADDRESS is HOST:PORT, [IPv6]:PORT or an endpoint string; WEIGHT is a "
+                 "number or JSON settings such as '{\"backup\": true, \"maxconn\": 100}')"),
+    "set-host": ("setHost", ["service", "group", "name", "settings"], {"settings": "json"},
+                 "change a host's settings, given as JSON: address, weight, backup, maxconn"),
     "del-host": ("delHost", ["service", "group", "name"], {},
                  "remove a host; its open connections finish"),
     "del-all-hosts": ("delAllHosts", ["service", "group"], {}, "remove every host of a group"),
@@ -50,6 +58,17 @@ COMMANDS = {
     "new-service": ("newService", ["service", "listen"], {},
                     "add a service listening on an endpoint, with an empty group 'default'"),
     "del-service": ("delService", ["service"], {}, "stop and delete a service; open connections drain"),
+    "add-service": ("addService", ["service", "config"], {"config": "json"},
+                    "add a whole service, given as JSON as config shows one"),
+    "add-listener": ("addListener", ["service", "endpoint"], {}, "listen on one more endpoint"),
+    "del-listener": ("delListener", ["service", "endpoint"], {},
+                     "stop listening on an endpoint; open connections go on"),
+    "set-service": ("setService", ["service", "settings"], {"settings": "json"},
+                    "change a service's settings, given as JSON (connectTimeout, idleTimeout, ...)"),
+    "add-group": ("addGroup", ["service", "group", "config"], {"config": "json"},
+                  "add a whole group with its hosts, given as JSON as config shows one"),
+    "set-group": ("setGroup", ["service", "group", "settings"], {"settings": "json"},
+                  "change a group's settings, given as JSON (scheduler, queueSize, check, ...; false: none)"),
     "reopen-log": ("reopenLog", [], {}, "reopen (rotate) txlb's log file"),
     "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float},
                  "stop txlb, letting open connections finish for up to DRAINSECONDS"),
@@ -86,7 +105,10 @@ def _parser():
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for name, (method, names, convert, summary) in COMMANDS.items():
+    table = dict(COMMANDS)
+    table.update({name: (methods, names, {}, summary)
+                  for name, (names, summary, _, _, methods) in LOCAL.items()})
+    for name, (method, names, convert, summary) in table.items():
         sub = commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]} "
                                   f"(XML-RPC {method}).")
         _common(sub, suppress=True)
@@ -100,12 +122,28 @@ def _parser():
     return parser
 
 
+def _json(text):
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(text)
+    return value
+
+
+def _weight(text):
+    return _json(text) if text.lstrip().startswith("{") else int(text)
+
+
+_KINDS = {"json": (_json, "a JSON object such as '{\"weight\": 2}'"), "weight": (_weight, "a number or a JSON object")}
+
+
 def _converter(name, kind):
+    kind, what = _KINDS.get(kind, (kind, "a number"))
+
     def convert(text):
         try:
             return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{name} must be {what}, not {text!r}") from None
 
     convert.__name__ = name
     return convert
@@ -213,9 +251,18 @@ def _workersTable(workers):
     return _table(rows)
 
 
+def _routesTable(routes):
+    rows = [("ROUTE", "GROUP", "MATCH")]
+    for r in routes:
+        rows.append((r["route"], r["group"] or "(enabled)", r["match"]))
+    return _table(rows)
+
+
 def _human(command, result):
     if command == "status":
         return _statusTable(result)
+    if command == "routes":
+        return _routesTable(result)
     if command == "workers":
         return _workersTable(result)
     if command == "services":
@@ -235,29 +282,47 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    local = LOCAL.get(args.command)
+    failed = local[2] if local is not None else 1
     try:
-        method, values = _arguments(args)
+        if local is None:
+            method, values = _arguments(args)
         url = _url(args.url, args.user, args.password_file)
     except ValueError as e:
         print(f"txlbctl: {e}", file=sys.stderr)
         return 2
     shown = normalURL(args.url)
     proxy = xmlrpc.client.ServerProxy(url, allow_none=False)
+
+    def call(method, *values):
+        return _call(proxy, shown, failed, method, values)
+
     try:
-        result = getattr(proxy, method)(*values)
+        if local is not None:
+            return local[3](call, args, _print)
+        result = call(method, *values)
+    except Stop as e:
+        return e.status
+    return _print(json.dumps(result, sort_keys=True) if args.json else _human(args.command, result))
+
+
+def _call(proxy, shown, failed, method, values):
+    """
+    Call C{method}; on any failure print one sentence and raise L{Stop}
+    with exit status C{failed}.
+    """
+    try:
+        return getattr(proxy, method)(*values)
     except xmlrpc.client.Fault as fault:
         print(f"txlbctl: {fault.faultString} (fault {fault.faultCode})", file=sys.stderr)
-        return 1
     except xmlrpc.client.ProtocolError as e:
         reason = "wrong or missing credentials (--user, --password-file)" if e.errcode == 401 else e.errmsg
         hint = " (is that the txlb admin? it serves /RPC2)" if e.errcode in (404, 405, 501) else ""
         print(f"txlbctl: {shown} answered {e.errcode}: {reason}{hint}", file=sys.stderr)
-        return 1
     except (OSError, socket.error, xmlrpc.client.Error, ValueError) as e:
         why = getattr(e, "strerror", None) or str(e)
         print(f"txlbctl: cannot reach the admin at {shown}: {why}", file=sys.stderr)
-        return 1
-    return _print(json.dumps(result, sort_keys=True) if args.json else _human(args.command, result))
+    raise Stop(failed)
 
 
 def _print(text):

@@ -7,14 +7,14 @@ import argparse
 import socket
 import sys
 
-from txlb.address import _splitHostPort
+from txlb.address import splitHostPort
 from txlb.errors import ConfigError
 from txlb.health._sender import DEFAULT_EVERY, HeartbeatSender
 from txlb.health._wire import readKey
 
 
 def _destination(text):
-    hostPort = _splitHostPort(text)
+    hostPort = splitHostPort(text)
     if hostPort is None:
         raise ConfigError(f"--to {text!r} must be HOST:PORT or [IPv6]:PORT")
     host, port = hostPort

@@ -1,5 +1,6 @@
 """
-C{hash}: consistent hashing on the client's IP address, with capacities
+C{hash}: consistent hashing on the client's IP address (or another
+C{key=}, see L{txlb.schedulers._keys}), with capacities
 (python-continuum's semantics: a host gets points on the ring in proportion
 to its weight; a key resolves to the next point clockwise, wrapping).
 
@@ -16,8 +17,9 @@ picks use the last complete one.
 from itertools import islice
 from math import ceil
 
-from txlb.schedulers._base import READ, Scheduler, aroundKey, clientKey
+from txlb.schedulers._base import READ, Scheduler, aroundKey
 from txlb.schedulers._factory import SchedulerFactory
+from txlb.schedulers._keys import hashKeyOption, keyFunction
 from txlb.schedulers._sliced import SlicedRebuild
 from txlb.schedulers._structures import HashRing
 
@@ -38,9 +40,10 @@ class ConsistentHash(Scheduler):
     A hash ring of the eligible hosts; a pick is a bisection.
     """
 
-    def __init__(self, clock=None, random=None, load=None):
+    def __init__(self, clock=None, random=None, load=None, key="source"):
         Scheduler.__init__(self, clock, random)
         self.load = load
+        self.key = keyFunction(key, clock)
         self._open = 0
         self._weights = 0
         self._ring = None
@@ -93,7 +96,7 @@ class ConsistentHash(Scheduler):
         self._change(self._ringReweight, host)
 
     def candidates(self, client):
-        key = clientKey(client)
+        key = self.key(client)
         ring = self._ring
         if ring is None or not ring.size:
             walk = aroundKey(self.hosts, key)
@@ -132,7 +135,10 @@ class ConsistentHash(Scheduler):
 
 factory = SchedulerFactory(
     name="hash",
-    description="consistent hashing on the client IP with capacities; load=F bounds any host's share",
+    description=(
+        "consistent hashing on the client IP with capacities; load=F bounds any host's share; "
+        "key=source|source-port|sni"
+    ),
     schedulerClass=ConsistentHash,
-    options={"load": _loadFactor},
+    options={"load": _loadFactor, "key": hashKeyOption},
 )

@@ -1,5 +1,6 @@
 """
-C{maglev}: Google's Maglev lookup table on the client's IP address. A pick
+C{maglev}: Google's Maglev lookup table on the client's IP address (or
+another C{key=}, see L{txlb.schedulers._keys}). A pick
 is one table lookup; membership changes move few keys.
 
 A table is never changed: every change builds a new one, in slices on the
@@ -10,8 +11,9 @@ Until the first table is complete, a client is placed by its hash among
 the eligible hosts.
 """
 
-from txlb.schedulers._base import READ, Scheduler, aroundKey, clientKey
+from txlb.schedulers._base import READ, Scheduler, aroundKey
 from txlb.schedulers._factory import SchedulerFactory
+from txlb.schedulers._keys import hashKeyOption, keyFunction
 from txlb.schedulers._sliced import SlicedRebuild
 from txlb.schedulers._structures import MaglevTable, hashKey
 
@@ -22,8 +24,9 @@ class Maglev(Scheduler):
     rebuilt after each change.
     """
 
-    def __init__(self, clock=None, random=None):
+    def __init__(self, clock=None, random=None, key="source"):
         Scheduler.__init__(self, clock, random)
+        self.key = keyFunction(key, clock)
         self._table = None
         self._tableHosts = ()
         self._rebuild = SlicedRebuild(clock, self._building, self._install)
@@ -43,7 +46,7 @@ class Maglev(Scheduler):
         self._rebuild.request()
 
     def candidates(self, client):
-        key = clientKey(client)
+        key = self.key(client)
         table = self._table
         if table is None or not table.table:
             return aroundKey(self.hosts, key)
@@ -66,6 +69,10 @@ class Maglev(Scheduler):
 
 factory = SchedulerFactory(
     name="maglev",
-    description="Maglev consistent hashing on the client IP: O(1) lookups, minimal disruption",
+    description=(
+        "Maglev consistent hashing on the client IP: O(1) lookups, minimal disruption; "
+        "key=source|source-port|sni"
+    ),
     schedulerClass=Maglev,
+    options={"key": hashKeyOption},
 )

@@ -10,13 +10,15 @@ SUMMED = {
     "service": ("accepted", "unreachable", "spliced", "resets", "clients"),
     "group": ("waiting", "queued", "refused", "refusals", "connectTimes", "sessionTimes"),
     "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
+    "route": ("connections", "bytesIn", "bytesOut"),
 }
 
 
 def sumStatuses(statuses):
     """
     Sum the L{SUMMED} counters of several C{getStatus} results, by
-    C{(service,)}, C{(service, group)} and C{(service, group, host)}.
+    C{(service,)}, C{(service, group)}, C{(service, group, host)} and
+    C{(service, ("route", route))}.
     """
     figures = {}
     for status in statuses:
@@ -26,6 +28,8 @@ def sumStatuses(statuses):
                 _add(figures, (sname, gname), group, SUMMED["group"])
                 for hname, host in group.get("hosts", {}).items():
                     _add(figures, (sname, gname, hname), host, SUMMED["host"])
+            for rname, route in service.get("routes", {}).items():
+                _add(figures, (sname, ("route", rname)), route, SUMMED["route"])
     return figures
 
 
