@@ -16,7 +16,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import TWISTD, Process, Twistd, request, startBackend, temporaryFile
+from tests.support import TWISTD, Process, Twistd, name, request, startBackend, temporaryFile
 from tests.test_health_wire import keyFile
 
 SERVING = "handover: serving handovers on"
@@ -170,9 +170,10 @@ class HandoverTests(SynchronousTestCase):
 
     def test_adminChangesMove(self):
         """
-        Hosts added through the admin before a handover are in the new
-        process too (the old one hands over the journal of admin changes),
-        and again after a second handover.
+        Hosts added and removed through the admin before a handover are so
+        in the new process too (the old one hands over the description it
+        runs, which wins over the new one's flags), and again after a
+        second handover.
         """
         backend = startBackend(self)
         args = ["txlb", *LISTEN, *ADMIN, "--backend", "127.0.0.1:1", "--handover", self.path]
@@ -183,8 +184,9 @@ class HandoverTests(SynchronousTestCase):
         for _ in range(2):
             process = self.start(args)
             process.waitFor("handover: took over")
+            process.waitFor(r"handover: running the configuration of txlb pid \d+ \(2 differences")
             proxy = xmlrpc.client.ServerProxy("http://%s:%d/RPC2" % adminAddress(process))
-            hosts = proxy.getConfig()["default"]["groups"]["default"]["hosts"]
+            hosts = proxy.getStatus()["default"]["groups"]["default"]["hosts"]
             self.assertEqual(sorted(hosts), ["live"])
             self.assertEqual(request(process.address(), b"hi"), b"hi")
 
@@ -216,21 +218,28 @@ class HandoverTests(SynchronousTestCase):
     def test_workers(self):
         """
         With C{--workers 2}, worker 0 of the new set takes worker 0's
-        sockets, its other worker binds next to them, and the old set
+        sockets and the running description, its other worker binds next
+        to it and catches up with that description, and the old set
         drains and exits.
         """
-        backend = startBackend(self)
-        args = ["txlb", *LISTEN, "--backend", backend.address, "--handover", self.path, "--workers", "2"]
+        a = startBackend(self, name, "a")
+        b = startBackend(self, name, "b")
+        args = ["txlb", *LISTEN, *ADMIN, "--backend", f"a={a.address}", "--handover", self.path, "--workers", "2"]
         first = self.start(args)
         first.waitFor(r"worker 1 \(pid \d+\) is serving")
         address = first.address()
+        proxy = xmlrpc.client.ServerProxy("http://%s:%d/RPC2" % adminAddress(first))
+        self.assertTrue(proxy.addHost("default", "default", "b", b.address))
+        self.assertTrue(proxy.delHost("default", "default", "a"))
         second = self.start(args)
         self.assertEqual(second.address(), address)
         self.assertEqual(first.wait(30), 0)
         second.waitFor(r"worker 1 \(pid \d+\) is serving")
-        for i in range(20):
-            self.assertEqual(request(address, b"%d" % i), b"%d" % i)
-
+        answers = {request(address, b"") for _ in range(40)}
+        self.assertEqual(answers, {b"b\n"})
+        served = sum(w["accepted"] for w in xmlrpc.client.ServerProxy(
+            "http://%s:%d/RPC2" % adminAddress(second)).getWorkers()[1:])
+        self.assertGreater(served, 0)
 
     def test_configAndHeartbeat(self):
         """

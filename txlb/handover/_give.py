@@ -1,7 +1,8 @@
 """
 The running txlb's side of a handover: a protocol on the handover socket
 that sends every listening socket (Twisted's C{sendFileDescriptor}) and
-the admin journal, and on C{taken} releases them and leaves.
+the running description (or, for a balancer built without one, the
+admin journal), and on C{taken} releases them and leaves.
 """
 
 import json
@@ -10,6 +11,8 @@ import os
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
+
+from txlb.plain import toPlain
 
 
 class Giving(LineOnlyReceiver):
@@ -36,7 +39,13 @@ class Giving(LineOnlyReceiver):
         for kind, name, description, port in handover.sockets():
             self.transport.sendFileDescriptor(port.fileno())
             entries.append([kind, name, description, port.socket.family])
-        message = {"pid": os.getpid(), "sockets": entries, "journal": handover.journal}
+        spec = handover.balancer.spec
+        message = {
+            "pid": os.getpid(),
+            "sockets": entries,
+            "config": toPlain(spec) if spec is not None else None,
+            "journal": handover.journal,
+        }
         self.transport.write(json.dumps(message).encode("utf-8") + self.delimiter)
         self.log.info(
             "handover: sent {count} sockets and {changes} admin changes to a new process",

@@ -12,7 +12,8 @@ sockets are there when the listeners start.
 The conversation, one JSON line each way after the descriptors::
 
     old -> new   descriptors, then {"pid": ..., "sockets": [[kind, name,
-                 description, family], ...], "journal": [[method, args], ...]}
+                 description, family], ...], "config": {...} or null,
+                 "journal": [[method, args], ...]}
     new -> old   "taken"        (the new process accepts on every socket)
     old -> new   "released"     (the old one stopped accepting and serving
                                  the handover socket; it drains and exits)
@@ -46,15 +47,19 @@ class Offer:
 
     @ivar sockets: C{{(kind, name, description): (fd, family)}}, each
         descriptor owned by this object until L{close}.
-    @ivar journal: the admin changes, as C{[(method, args), ...]}.
+    @ivar config: the running description (C{getConfig}'s plain form),
+        or None when the running txlb has none.
+    @ivar journal: the admin changes, as C{[(method, args), ...]} (used
+        when there is no C{config}).
     @ivar pid: the running txlb's process id.
     """
 
-    def __init__(self, channel, sockets, journal, pid):
+    def __init__(self, channel, sockets, journal, pid, config=None):
         self.channel = channel
         self.sockets = sockets
         self.journal = journal
         self.pid = pid
+        self.config = config
 
     def take(self, key):
         """
@@ -151,9 +156,12 @@ def receive(path, timeout=HANDOVER_TIMEOUT):
         }
         journal = [(str(method), list(args)) for method, args in message.get("journal", [])]
         pid = int(message["pid"])
+        config = message.get("config")
+        if config is not None and not isinstance(config, dict):
+            raise ValueError("the configuration is not a struct")
     except (OSError, ValueError, KeyError, TypeError) as e:
         for fd in descriptors:
             os.close(fd)
         channel.close()
         raise HandoverError(f"the handover from {path} failed: {e}") from None
-    return Offer(channel, sockets, journal, pid)
+    return Offer(channel, sockets, journal, pid, config)

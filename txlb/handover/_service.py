@@ -7,8 +7,10 @@ Started while nothing answers at PATH, txlb binds its sockets as usual and
 serves handovers at PATH once it runs. Started while a txlb answers there,
 it receives that process's listening sockets (relay listeners, admin
 listeners, heartbeat sockets, matched by kind, service name and endpoint
-description) before its own listeners start, adopts them, replays the
-admin changes the old process made, and says C{taken}; the old process
+description) and the description it runs (its configuration with every
+change made since through the admin, C{txlbctl apply} or C{SIGHUP}) before
+its own listeners start, runs that description, adopts the sockets, and
+says C{taken}; the old process
 stops accepting (closing its own descriptors only), stops serving PATH and
 answers C{released}, then drains its connections and exits; the new one
 serves PATH.
@@ -17,6 +19,7 @@ serves PATH.
 import os
 import stat
 
+import attr
 from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError
@@ -24,13 +27,17 @@ from twisted.logger import Logger
 
 from txlb._twisted import closeWithoutShutdown
 from txlb.admin import AdminService
-from txlb.errors import StartupError, quietExit
+from txlb.admin._api import AdminAPI
+from txlb.admin._faults import AdminError
+from txlb.config import Balancer
+from txlb.errors import ConfigError, StartupError, quietExit
 from txlb.handover._give import GivingFactory
 from txlb.handover._journal import JournaledAPI, Replay
 from txlb.handover._notify import notify
 from txlb.handover._offer import HandoverError, receive
 from txlb.health import HeartbeatListener
 from txlb.listener import Listener
+from txlb.plain import fromPlain, toPlain
 
 #: Seconds the old process waits for the new one to close the handover
 #: channel after C{released} before it stops anyway.
@@ -56,6 +63,7 @@ class Handover(Service):
 
     def __init__(self, balancer, builder, path, receive=receive, notify=notify):
         self.balancer = balancer
+        self.builder = builder
         self.reactor = builder.reactor
         self.clock = builder.clock
         self.path = path
@@ -133,9 +141,44 @@ class Handover(Service):
             raise quietExit(StartupError(str(e))) from None
         if self.offer is not None:
             self.log.info(
-                "handover: taking over {count} sockets and {changes} admin changes from txlb pid {pid}",
-                count=len(self.offer.sockets), changes=len(self.offer.journal), pid=self.offer.pid,
+                "handover: taking over {count} sockets from txlb pid {pid}",
+                count=len(self.offer.sockets), pid=self.offer.pid,
             )
+            self._runHandedOver(self.offer)
+
+    def _runHandedOver(self, offer):
+        """
+        Change this (not yet started) balancer to run the description the
+        predecessor runs (its configuration with every change made since),
+        keeping this process's own admin, handover, DNS servers and state
+        file. Without one (a balancer built without a description), the
+        predecessor's admin journal is replayed once started instead.
+        """
+        spec = self.balancer.spec
+        if offer.config is None or spec is None:
+            return
+        try:
+            running = fromPlain(Balancer, offer.config, "the handed-over configuration")
+            running = attr.evolve(running, admin=spec.admin, handover=spec.handover, dns=spec.dns, state=spec.state)
+            changes = AdminAPI(self.balancer, self.builder).reconfigure(
+                None, spec, running, why=f"running the configuration of txlb pid {offer.pid}"
+            )
+        except (ConfigError, AdminError) as e:
+            self.log.error(
+                "handover: the configuration of txlb pid {pid} cannot run here ({why}); "
+                "running this process's own",
+                pid=offer.pid, why=getattr(e, "message", None) or str(e),
+            )
+            return
+        offer.journal = []
+        self.log.info(
+            "handover: running the configuration of txlb pid {pid} ({count} differences from this process's own)",
+            pid=offer.pid, count=len(changes),
+        )
+        if self.balancer.workers is not None:
+            # This set's other workers start from the source and catch up
+            # through worker 0's journal.
+            self.balancer.workers.journal.insert(0, ("applyConfig", (toPlain(running),)))
 
     def startService(self):
         if not self._received:
