@@ -48,8 +48,9 @@ class Giving(LineOnlyReceiver):
         }
         self.transport.write(json.dumps(message).encode("utf-8") + self.delimiter)
         self.log.info(
-            "handover: sent {count} sockets and {changes} admin changes to a new process",
-            count=len(entries), changes=len(handover.journal),
+            "handover: sent {count} sockets and {what} to a new process",
+            count=len(entries),
+            what="the running configuration" if spec is not None else f"{len(handover.journal)} admin changes",
         )
 
     def lineReceived(self, line):
