@@ -188,6 +188,20 @@ def txlb(python, backend, directory, workers=1, extra=()):
     return port, process
 
 
+def ceiling(python, backend):
+    """
+    bench/rawrelay.py on core 0: a featureless relay on raw sockets, what
+    any relay in this Python pays at least.
+    """
+    port = freePort()
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", python, os.path.join(ROOT, "bench", "rawrelay.py"), str(port), str(backend)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    waitForPort(port, process)
+    return port, process
+
+
 ROUTED_TAC = """
 from txlb.config import Balancer, Group, Host, Route, Service
 from txlb.tac import application
@@ -345,6 +359,43 @@ def pypy():
     return python, None
 
 
+#: New connections a second while latency is measured: a moderate load.
+LATENCY_RATE = 500
+
+_PROBE = """
+import socket, sys, time
+port, rate, duration = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+request = b"GET /small.html HTTP/1.0\\r\\nHost: bench\\r\\n\\r\\n"
+times, start = [], time.monotonic()
+n = 0
+while time.monotonic() - start < duration:
+    due = start + n / rate
+    now = time.monotonic()
+    if due > now:
+        time.sleep(due - now)
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(request)
+        while s.recv(65536):
+            pass
+    times.append(time.monotonic() - began)
+    n += 1
+times.sort()
+print(times[len(times) // 2] * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000)
+"""
+
+
+def latency(port, duration):
+    """
+    p50 and p99 of connect-to-complete-reply (ms) for new connections made
+    at L{LATENCY_RATE} a second, one at a time, from core 1.
+    """
+    ran = subprocess.run(["taskset", "-c", "1", sys.executable, "-c", _PROBE, str(port), str(LATENCY_RATE),
+                          str(duration)], capture_output=True, text=True)
+    p50, p99 = (float(x) for x in ran.stdout.split())
+    return {"p50": p50, "p99": p99}
+
+
 def wrk(port, path, duration, connections, close):
     args = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s"]
     if close:
@@ -410,11 +461,15 @@ WORKLOADS = [
     ("new connections/s", "newconn"),
     ("keep-alive requests/s", "keepalive"),
     ("bulk MB/s (1 MiB responses)", "bulk"),
+    (f"connect+reply p50 ms at {LATENCY_RATE}/s", "p50"),
+    (f"connect+reply p99 ms at {LATENCY_RATE}/s", "p99"),
     ("KiB per idle connection", "idle"),
 ]
 
 
 def measure(kind, port, process, duration, idleCount):
+    if kind in ("p50", "p99"):
+        return latency(port, duration)[kind]
     if kind == "newconn":
         return wrk(port, "/small.html", duration, 50, True)[0]
     if kind == "keepalive":
@@ -445,6 +500,8 @@ def machine():
 def fmt(value, kind):
     if value is None:
         return "n/a"
+    if kind in ("p50", "p99"):
+        return f"{value:.2f}"
     return f"{value:,.1f}" if kind in ("bulk", "idle") else f"{value:,.0f}"
 
 
@@ -456,6 +513,7 @@ def main(argv=None):
     parser.add_argument("--idle", type=int, default=5000, help="idle connections held")
     parser.add_argument("--no-write", action="store_true", help="do not update doc/performance.rst")
     parser.add_argument("--no-pypy", action="store_true")
+    parser.add_argument("--no-ceiling", action="store_true", help="leave out the raw relay (bench/rawrelay.py)")
     parser.add_argument("--workers", type=int, default=2, help="also measure txlb --workers N (1: do not)")
     parser.add_argument("--routing", action="store_true",
                         help="measure the cost of an SNI route instead (writes doc/routing.rst)")
@@ -477,7 +535,10 @@ def main(argv=None):
         starters = [
             ("haproxy", lambda: haproxy(directory, backend.port)),
             ("txlb", lambda: txlb(sys.executable, backend.port, directory)),
+            ("txlb-twisted", lambda: txlb(sys.executable, backend.port, directory, extra=["--no-lean"])),
         ]
+        if not args.no_ceiling:
+            starters.insert(1, ("ceiling", lambda: ceiling(sys.executable, backend.port)))
         notes = []
         if args.workers > 1:
             starters.append((f"txlb-w{args.workers}",
@@ -500,6 +561,13 @@ def main(argv=None):
                     skip = process is None or label.startswith("txlb-w")
                     results[label, kind] = [] if skip else [freshIdle(dict(starters)[label], args.idle)]
                 else:
+                    if label == "txlb-pypy" and kind == "newconn":
+                        # PyPy's JIT warms up: the first run is reported
+                        # apart (cold), the repetitions after it (warm) in
+                        # the table.
+                        cold = measure(kind, port, process, args.duration, args.idle)
+                        notes.append(f"txlb on PyPy, new connections/s: {fmt(cold, kind)} in its first "
+                                     f"{args.duration:g} s (cold); the table gives the runs after it (warm).")
                     results[label, kind] = [
                         measure(kind, port, process, args.duration, args.idle) for _ in range(args.repeat)
                     ]
@@ -525,7 +593,8 @@ def main(argv=None):
 
 def render(targets, results, args):
     labels = [t[0] for t in targets]
-    header = ["workload"] + labels + [f"{l} / haproxy" for l in labels if l.startswith("txlb")]
+    compared = [l for l in labels if l.startswith("txlb") or l == "ceiling"]
+    header = ["workload"] + labels + [f"{l} / haproxy" for l in compared]
     rows = []
     for title, kind in WORKLOADS:
         row = [title]
@@ -538,12 +607,11 @@ def render(targets, results, args):
             medians[label] = statistics.median(runs)
             spread = f" ({fmt(min(runs), kind)}-{fmt(max(runs), kind)})" if len(runs) > 1 else ""
             row.append(fmt(medians[label], kind) + spread)
-        for label in labels:
-            if label.startswith("txlb"):
-                if label in medians and medians.get("haproxy"):
-                    row.append(f"{medians[label] / medians['haproxy']:.2f}x")
-                else:
-                    row.append("n/a")
+        for label in compared:
+            if label in medians and medians.get("haproxy"):
+                row.append(f"{medians[label] / medians['haproxy']:.2f}x")
+            else:
+                row.append("n/a")
         rows.append(row)
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     rule = "  ".join("=" * w for w in widths)

@@ -1,8 +1,10 @@
 """
-The two data paths, held to the same promises: Twisted's normal path
-(C{--no-splice}) and the zero-copy path (C{splice(2)}, taken by connections
-that move bulk data). Each test runs against both, with a real twistd and
-real backends, and checks through the admin which path was taken.
+The data paths, held to the same promises: Twisted's normal path
+(C{--no-lean --no-splice}), the zero-copy path (C{splice(2)}, taken by
+connections that move bulk data), and the lean path (L{txlb.lean}, raw
+sockets on the reactor) with and without the zero-copy path. Each test runs
+against every path, with a real twistd and real backends, and checks
+through the admin which path was taken.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.support import echo, replyAfterEOF, rss, startBackend, startTwistd
+from tests.support import deadAddress, echo, replyAfterEOF, rss, startBackend, startTwistd
 from tests.test_integration_admin import adminURL
 from txlb import _splice
 
@@ -127,22 +129,31 @@ class _DataPath:
 
     FLAGS = []
     SPLICED = None
+    LEAN = None
 
-    def start(self, behaviour):
+    def start(self, behaviour, more=()):
         backend = startBackend(self, behaviour)
         self.process, address = startTwistd(self, [
-            "txlb", "--listen", "tcp:0:interface=127.0.0.1", "--backend", backend.address,
+            "txlb", "--listen", "tcp:0:interface=127.0.0.1", *more, "--backend", backend.address,
             "--admin", "tcp:0:interface=127.0.0.1", *self.FLAGS,
         ])
         self.rpc = xmlrpc.client.ServerProxy(adminURL(self.process))
         return backend, address
 
-    def assertPath(self):
+    def assertPath(self, bulk=True):
+        """
+        The connections took this class's path (C{bulk}: and moved enough
+        data for the zero-copy path); none is left open.
+        """
         status = self.rpc.getStatus()["default"]
-        if self.SPLICED:
+        if self.SPLICED and bulk:
             self.assertGreater(status["spliced"], 0)
-        else:
+        elif not self.SPLICED:
             self.assertEqual(status["spliced"], 0)
+        if self.LEAN:
+            self.assertEqual(status["lean"], status["accepted"])
+        else:
+            self.assertEqual(status["lean"], 0)
         hosts = status["groups"]["default"]["hosts"]
         self.assertEqual(sum(h["open"] for h in hosts.values()), 0)
         return hosts
@@ -212,6 +223,20 @@ class _DataPath:
         self.assertLess(grown, 8 * MB, f"txlb grew by {grown} bytes")
 
 
+    def test_failover(self):
+        """
+        With a dead host listed first, every client still gets its answer
+        from the live one; the dead host's failures are counted and no
+        connection is left open.
+        """
+        _, address = self.start(echo, ["--backend", deadAddress()])
+        for i in range(6):
+            self.assertEqual(pushAndCollect(address, b"ping %d" % i), b"ping %d" % i)
+        hosts = self.assertPath(bulk=False)
+        dead, live = sorted(hosts.values(), key=lambda h: h["failed"], reverse=True)
+        self.assertGreater(dead["failed"], 0)
+        self.assertEqual((live["failed"], live["total"]), (0, 6))
+
     def test_backendResetReachesClient(self):
         """
         A backend that resets its connection mid-reply is seen by the
@@ -250,13 +275,31 @@ class TLSListenerTests(SynchronousTestCase):
         self.assertEqual(rpc.getStatus()["default"]["spliced"], 0)
 
 class NormalPathTests(_DataPath, SynchronousTestCase):
-    FLAGS = ["--no-splice"]
+    FLAGS = ["--no-lean", "--no-splice"]
     SPLICED = False
+    LEAN = False
 
 
 class SplicePathTests(_DataPath, SynchronousTestCase):
+    FLAGS = ["--no-lean"]
+    SPLICED = True
+    LEAN = False
+
+    def setUp(self):
+        if not _splice.available():
+            raise SkipTest("splice(2) needs Linux and Python 3.10 or later")
+
+
+class LeanPathTests(_DataPath, SynchronousTestCase):
+    FLAGS = ["--no-splice"]
+    SPLICED = False
+    LEAN = True
+
+
+class LeanSplicePathTests(_DataPath, SynchronousTestCase):
     FLAGS = []
     SPLICED = True
+    LEAN = True
 
     def setUp(self):
         if not _splice.available():

@@ -163,7 +163,7 @@ class WorkerConfigTests(SynchronousTestCase):
         self.addCleanup(shutil.rmtree, directory)
         path = os.path.join(directory, "lb.sock")
         out = self.refused(["--workers", "2", "--listen", f"unix:{path}", "--backend", "127.0.0.1:1"])
-        self.assertIn("--workers shares plain TCP listeners only", out)
+        self.assertIn("--workers shares TCP and ssl: listeners only", out)
 
     def test_badCount(self):
         """

@@ -66,7 +66,7 @@ class SharedPortTests(SynchronousTestCase):
         unix = Listener("web", "unix:/tmp/web.sock", ServerFactory(), memory)
         e = self.assertRaises(ConfigError, tcpAddress, unix)
         self.assertEqual(
-            str(e), "--workers shares plain TCP listeners only; service web listens on unix:/tmp/web.sock"
+            str(e), "--workers shares TCP and ssl: listeners only; service web listens on unix:/tmp/web.sock"
         )
 
 

@@ -7,6 +7,8 @@ attribute is missing in another version: txlb then falls back to
 Twisted's public behaviour, slower or noisier but correct.
 """
 
+from twisted.internet import endpoints
+from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.logger import Logger
 
 
@@ -88,6 +90,120 @@ def observeAcceptErrors(port, observer):
     portLogger = getattr(port, "_logger", None)
     if portLogger is not None:
         port._logger = Logger(namespace=portLogger.namespace, observer=observer)
+
+
+def parseEndpointString(description):
+    """
+    C{(args, kwargs)} of an endpoint string, unquoted, as Twisted reads it
+    (C{ssl:8443:privateKey=k.pem} gives C{(["ssl", "8443"], {"privateKey":
+    "k.pem"})}).
+
+    Reach-in: C{twisted.internet.endpoints._parse} (Twisted 22.10 to
+    26.10). Missing: ValueError, and the caller says the string cannot be
+    read.
+    """
+    parse = getattr(endpoints, "_parse", None)
+    if parse is None:
+        raise ValueError("this Twisted cannot split endpoint strings")
+    return parse(description)
+
+
+def sslContextFactory(endpoint):
+    """
+    The context factory of an C{ssl:} server endpoint, or None for another
+    endpoint.
+
+    Reach-in: C{SSL4ServerEndpoint._sslContextFactory} (Twisted 22.10 to
+    26.10). Missing: None, and the caller treats the endpoint as not TLS
+    (C{--workers} then refuses to share it, with a sentence).
+    """
+    if not isinstance(endpoint, SSL4ServerEndpoint):
+        return None
+    return getattr(endpoint, "_sslContextFactory", None)
+
+
+def sslServerContext(endpoint):
+    """
+    The pyOpenSSL context an C{ssl:} server endpoint serves (the one
+    context every connection shares), or None for another endpoint.
+    """
+    getContext = getattr(sslContextFactory(endpoint), "getContext", None)
+    return getContext() if getContext is not None else None
+def haproxyParts():
+    """
+    Twisted's PROXY protocol reader, as
+    C{(HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser,
+    InvalidProxyHeader, ProxyInfo)}.
+
+    Reach-in: the private modules of L{twisted.protocols.haproxy}
+    (C{_wrapper}, C{_v1parser}, C{_v2parser}, C{_exceptions}, C{_info}), which only
+    export C{proxyEndpoint}; the same names and behaviour from 22.10 to
+    26.10. Missing: ImportError when L{txlb.proxyaccept} is imported (there
+    is no fallback: the PROXY protocol needs Twisted's parsers).
+    """
+    from twisted.protocols.haproxy._exceptions import InvalidProxyHeader
+    from twisted.protocols.haproxy._info import ProxyInfo
+    from twisted.protocols.haproxy._v1parser import V1Parser
+    from twisted.protocols.haproxy._v2parser import V2Parser
+    from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWrappingFactory
+
+    return HAProxyProtocolWrapper, HAProxyWrappingFactory, V1Parser, V2Parser, InvalidProxyHeader, ProxyInfo
+
+
+def pauseAccepting(port):
+    """
+    Stop accepting new connections on a listening port (they wait in the
+    kernel's backlog) without closing it.
+
+    Reach-in: C{stopReading} of L{twisted.internet.abstract.FileDescriptor},
+    which TCP and UNIX ports are (not part of L{IListeningPort}); the same
+    from 22.10 to 26.10. Missing: nothing is paused, and the port keeps
+    accepting past C{maxconn}.
+    """
+    stopReading = getattr(port, "stopReading", None)
+    if stopReading is not None:
+        stopReading()
+
+
+def resumeAccepting(port):
+    """
+    Accept again on a port L{pauseAccepting} paused.
+
+    Reach-in: C{startReading}, as for L{pauseAccepting}. Missing: nothing.
+    """
+    startReading = getattr(port, "startReading", None)
+    if startReading is not None and getattr(port, "connected", True):
+        startReading()
+
+
+def limitAccepts(port, headroom):
+    """
+    Make each accept batch of a listening port take at most C{headroom()}
+    connections (None: no limit; 0 or less: none at all).
+
+    Twisted's C{Port.doRead} accepts up to C{numberAccepts} connections in
+    one loop, so pausing the port (L{pauseAccepting}) from inside the loop
+    would not stop the batch: a C{maxconn} would be overshot by up to a
+    hundred connections.
+
+    Reach-in: C{tcp.Port.numberAccepts} (read at the start of C{doRead},
+    adjusted by Twisted after each batch) and C{doRead}, wrapped on the
+    instance; the same from 22.10 to 26.10, UNIX ports included. Missing:
+    nothing is wrapped, and a burst may overshoot C{maxconn} by one batch.
+    """
+    original = getattr(port, "doRead", None)
+    if original is None or not isinstance(getattr(port, "numberAccepts", None), int):
+        return
+
+    def doRead():
+        room = headroom()
+        if room is not None:
+            if room <= 0:
+                return None
+            port.numberAccepts = max(1, min(port.numberAccepts, room))
+        return original()
+
+    port.doRead = doRead
 
 
 def isUnixEndpoint(endpoint):

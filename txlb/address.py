@@ -10,6 +10,7 @@ from zope.interface import implementer
 from txlb.errors import ConfigError
 from txlb.hostnames import ResolvingConnector
 from txlb.interfaces import IConnector
+from txlb.tls import tlsConnector
 
 #: How a client endpoint string starts (other than C{HOST:PORT}).
 ENDPOINT_PREFIXES = ("tcp:", "tcp6:", "unix:", "ssl:", "tls:", "ssl6:")
@@ -40,12 +41,17 @@ class TCPConnector:
     the common C{HOST:PORT} form.
     """
 
-    __slots__ = ("description", "host", "port")
+    __slots__ = ("description", "host", "port", "plain")
 
     def __init__(self, description, host, port):
+        """
+        @ivar plain: True when C{host} is an IP address: the lean path
+            (L{txlb.lean}) can connect without resolving a name.
+        """
         self.description = description
         self.host = host
         self.port = port
+        self.plain = isIPAddress(host) or isIPv6Address(host)
 
     def connect(self, reactor, factory):
         return reactor.connectTCP(self.host, self.port, factory, timeout=None)
@@ -79,6 +85,9 @@ class EndpointConnector:
 
     __slots__ = ("description", "_endpoint")
 
+    #: Only Twisted's transports connect through an endpoint.
+    plain = False
+
     def __init__(self, description, endpoint):
         self.description = description
         self._endpoint = endpoint
@@ -87,11 +96,13 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor, names=None):
+def backendConnector(address, reactor, tls=None, names=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
+    @param tls: a L{txlb.config.ClientTLS} to speak TLS to C{HOST:PORT}
+        (L{txlb.tls.TLSConnector}), or None.
     @param names: the L{txlb.hostnames.HostNames} that resolves a C{HOST}
         written as a name (without blocking, cached); None to let
         C{connectTCP} resolve it at each connection.
@@ -104,9 +115,13 @@ def backendConnector(address, reactor, names=None):
         host, port = hostPort
         if not (isIPAddress(host) or isIPv6Address(host) or isHostname(host)):
             raise ConfigError(f"backend address {address!r} has a bad host name")
+        if tls is not None:
+            return tlsConnector(address, host, port, tls, reactor)
         if names is not None and not (isIPAddress(host) or isIPv6Address(host)):
             return ResolvingConnector(address, host, port, names.resolved(host))
         return TCPConnector(address, host, port)
+    if tls is not None:
+        raise ConfigError(f"backend address {address!r}: tls needs the HOST:PORT form")
     head, _, tail = address.rpartition(":")
     if tail.isdigit() and not address.startswith(ENDPOINT_PREFIXES):
         raise ConfigError(f"backend address {address!r} needs a port from 1 to 65535")

@@ -56,6 +56,7 @@ class Backend:
         "effectiveWeight",
         "backup",
         "maxconn",
+        "proxy",
         "state",
         "open",
         "total",
@@ -69,7 +70,7 @@ class Backend:
         "__weakref__",
     )
 
-    def __init__(self, name, address, connector, weight=1, backup=False, maxconn=None):
+    def __init__(self, name, address, connector, weight=1, backup=False, maxconn=None, proxy=None):
         self.name = name
         self.address = address
         self.connector = connector
@@ -77,6 +78,9 @@ class Backend:
         self.effectiveWeight = weight
         self.backup = backup
         self.maxconn = maxconn
+        # The PROXY protocol header sent first on each connection: "v1",
+        # "v2" or None.
+        self.proxy = proxy
         self.state = UP
         self.open = 0
         self.total = 0

@@ -21,19 +21,23 @@ import random as _random
 from functools import partial
 
 from txlb.address import backendConnector
+from txlb.access import AccessList
 from txlb.admin import AdminService
 from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
+from txlb.clientlimits import ClientTable
 from txlb.handover import Handover
 from txlb.health import healthServices
 from txlb.hostnames import HostNames
+from txlb.maxconn import ConnectionCap
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
 from txlb.relay import RelaySettings
 from txlb.routing import Routing
 from txlb.schedulers import makeScheduler, parseSchedulerSpec, schedulerFactory
 from txlb.schedulers._keys import needsHello
+from txlb.tls import ServerContexts
 
 
 class Builder:
@@ -58,26 +62,33 @@ class Builder:
         self.role = role
         self.bind = role.bind if role is not None else None
         self.hostNames = None
+        # The process's maxconn (Balancer(maxconn=...)), shared by every
+        # service built after it; None without one.
+        self.processCap = None
 
     def host(self, spec):
         """
         Make a L{Backend} from a L{txlb.config.Host}.
         """
-        return self.makeHost(spec.name, spec.address, spec.weight, spec.backup, spec.maxconn)
+        return self.makeHost(
+            spec.name, spec.address, spec.weight, spec.backup, spec.maxconn, spec.tls, proxy=spec.proxy
+        )
 
-    def makeHost(self, name, address, weight=1, backup=False, maxconn=None):
+    def makeHost(self, name, address, weight=1, backup=False, maxconn=None, tls=None, proxy=None):
         """
-        Make a L{Backend} from its parts.
+        Make a L{Backend} from its parts (C{tls}: a L{txlb.config.ClientTLS}
+        or None).
 
         @raise txlb.errors.ConfigError: for a bad address.
         """
         return Backend(
             name,
             address,
-            backendConnector(address, self.reactor, self.names()),
+            backendConnector(address, self.reactor, tls, self.names()),
             weight=weight,
             backup=backup,
             maxconn=maxconn,
+            proxy=proxy,
         )
 
     def names(self, servers=()):
@@ -168,11 +179,19 @@ class Builder:
                 maxTries=spec.maxTries,
                 bufferSize=spec.bufferSize,
                 splice=spec.splice,
+                lean=spec.lean,
                 helloTimeout=spec.helloTimeout,
+                handshakeTimeout=spec.tls.handshakeTimeout if spec.tls is not None else None,
             ),
             drainTimeout=spec.drainTimeout,
             bind=self.bind,
+            access=AccessList(spec.allow, spec.deny),
+            limits=self.clientLimits(spec),
+            maxconn=spec.maxconn,
+            processCap=self.processCap,
+            proxyHeaderTimeout=spec.proxyHeaderTimeout,
             routing=self.routing(spec),
+            tls=ServerContexts(spec.name, spec.tls) if spec.tls is not None else None,
         )
         for group in spec.groups:
             pool = self.pool(group)
@@ -184,6 +203,15 @@ class Builder:
         for description in spec.listen:
             proxy.addListener(description)
         return proxy
+
+    def clientLimits(self, spec):
+        """
+        The per-client L{ClientTable} a L{txlb.config.Service} asks for, or
+        None.
+        """
+        if spec.maxClientConns is None and spec.maxClientRate is None:
+            return None
+        return ClientTable(self.clock, spec.maxClientConns, spec.maxClientRate)
 
     def admin(self, spec, top):
         """
@@ -216,6 +244,8 @@ class Builder:
         top = LoadBalancer(self.reactor, spec)
         self.hostNames = None
         self.names(spec.dns).setServiceParent(top)
+        if spec.maxconn is not None:
+            self.processCap = ConnectionCap("the process", self.clock, spec.maxconn)
         for service in spec.services:
             top.addProxy(self.service(service))
         if self.role is None or self.role.admin:

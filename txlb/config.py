@@ -21,6 +21,7 @@ A C{.tac}::
 import attr
 
 from txlb._tacboundary import movedName, valueObject
+from txlb.access import parseNetwork
 from txlb.errors import ConfigError
 from txlb.routing import Route
 
@@ -74,6 +75,83 @@ def _allOf(cls, kind):
     return check
 
 
+def _file(what):
+    def check(instance, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{what} must be a file name, not {value!r}")
+
+    return check
+
+
+@valueObject
+@attr.s(frozen=True)
+class ClientTLS:
+    """
+    TLS from txlb to a host (see doc/tls.rst): the certificate the host
+    serves is verified unless C{verify} is False.
+
+    @ivar servername: the name sent (SNI) and checked in the host's
+        certificate; None: the host part of the host's address.
+    @ivar ca: a PEM file of the authorities trusted for the host; None: the
+        system's trust roots.
+    @ivar cert: a PEM file with a client certificate to show (it may hold
+        the key too), or None.
+    @ivar key: the PEM file of C{cert}'s key when not in C{cert}.
+    @ivar verify: False accepts any certificate (logged once at start).
+    """
+
+    servername = attr.ib(default=None, validator=_file("a ClientTLS servername"))
+    ca = attr.ib(default=None, validator=_file("a ClientTLS ca"))
+    cert = attr.ib(default=None, validator=_file("a ClientTLS cert"))
+    key = attr.ib(default=None, validator=_file("a ClientTLS key"))
+    verify = attr.ib(default=True, converter=bool)
+
+    @key.validator
+    def _checkKey(self, attribute, value):
+        if value is not None and self.cert is None:
+            raise ConfigError("a ClientTLS key needs its cert")
+
+
+def _sni(value):
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, dict) else value
+    return tuple((name, tuple(pair) if not isinstance(pair, str) else (pair, None)) for name, pair in items)
+
+
+@valueObject
+@attr.s(frozen=True)
+class ServerTLS:
+    """
+    TLS from clients to txlb on a service's listeners (see doc/tls.rst).
+
+    @ivar cert: the PEM file of the default certificate (it may hold the
+        key and the chain too).
+    @ivar key: the PEM file of its key when not in C{cert}.
+    @ivar chain: a PEM file of intermediate certificates sent after it.
+    @ivar clientCA: a PEM file of authorities: when given, clients must show
+        a certificate one of them signed.
+    @ivar sni: C{{name: (cert, key)}}: the certificate served to clients
+        asking for C{name} (SNI); others get the default one.
+    @ivar handshakeTimeout: seconds a client has to finish its handshake.
+    """
+
+    cert = attr.ib(validator=_file("a ServerTLS cert"))
+    key = attr.ib(default=None, validator=_file("a ServerTLS key"))
+    chain = attr.ib(default=None, validator=_file("a ServerTLS chain"))
+    clientCA = attr.ib(default=None, validator=_file("a ServerTLS clientCA"))
+    sni = attr.ib(default=(), converter=_sni)
+    handshakeTimeout = attr.ib(default=10.0, validator=_number("a ServerTLS handshakeTimeout", above=True))
+
+    @sni.validator
+    def _checkSNI(self, attribute, value):
+        for name, (cert, key) in value:
+            if not isinstance(name, str) or not name.strip() or name == "default":
+                raise ConfigError(f"a ServerTLS sni name must be a host name, not {name!r}")
+            _file(f"the ServerTLS sni cert of {name!r}")(self, attribute, cert)
+            _file(f"the ServerTLS sni key of {name!r}")(self, attribute, key)
+
+
 @valueObject
 @attr.s(frozen=True)
 class Host:
@@ -86,6 +164,10 @@ class Host:
     @ivar weight: its share of the work relative to the others (0 takes none).
     @ivar backup: serves only while no primary host is available.
     @ivar maxconn: the most connections it takes at once (None: no limit).
+    @ivar tls: a L{ClientTLS}: txlb speaks TLS to this host.
+    @ivar proxy: C{"v1"} or C{"v2"} to send a PROXY protocol header of
+        that version first on each connection, telling the host the real
+        client's address (None: send none).
     """
 
     name = attr.ib(validator=_name("host"))
@@ -96,11 +178,23 @@ class Host:
         default=None,
         validator=_number("a host's maxconn", minimum=1, integer=True, optional=True),
     )
+    tls = attr.ib(default=None)
+    proxy = attr.ib(default=None)
+
+    @proxy.validator
+    def _checkProxy(self, attribute, value):
+        if value not in (None, "v1", "v2"):
+            raise ConfigError(f"host {self.name!r}: proxy must be 'v1', 'v2' or None, not {value!r}")
 
     @address.validator
     def _checkAddress(self, attribute, value):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"host {self.name!r} needs an address such as 127.0.0.1:8080")
+
+    @tls.validator
+    def _checkTLS(self, attribute, value):
+        if value is not None and not isinstance(value, ClientTLS):
+            raise ConfigError(f"host {self.name!r}: tls must be a ClientTLS(...) or None, not {value!r}")
 
 
 @valueObject
@@ -187,6 +281,17 @@ def _optional(cls, what):
 ALL_DOWN_POLICIES = ("refuse", "panic")
 
 
+def _networks(what):
+    def check(instance, attribute, value):
+        for text in value:
+            try:
+                parseNetwork(text)
+            except ValueError as e:
+                raise ConfigError(f"{what}: {e}") from None
+
+    return check
+
+
 @valueObject
 @attr.s(frozen=True)
 class Group:
@@ -264,12 +369,28 @@ class Service:
     @ivar splice: move bytes inside the kernel (C{splice(2)}, Linux) once a
         client and its host are both plain TCP; False keeps every byte on
         Twisted's normal path.
+    @ivar lean: carry plain TCP connections on the lean path
+        (L{txlb.lean}: raw sockets on the reactor, no Twisted transport);
+        False keeps them on Twisted's transports.
+    @ivar allow: networks (C{10.0.0.0/8}, C{::1}) clients may come from;
+        empty: any not denied.
+    @ivar deny: networks clients may not come from (a deny wins).
+    @ivar maxClientConns: connections one client address may hold open at
+        once (None: no limit).
+    @ivar maxClientRate: new connections one client address may open per
+        second (None: no limit).
+    @ivar maxconn: client connections the service holds at once; at the
+        cap it stops accepting until one ends (None: no limit).
+    @ivar proxyHeaderTimeout: seconds a client of a C{haproxy:} listener
+        has to send its PROXY protocol header.
     @ivar routes: L{Route}s choosing the group per connection (see
         doc/routing.rst); the first that matches wins.
     @ivar router: a function given a L{txlb.routing.Connection} that
         returns a group name or None, or the name of a router plugin.
     @ivar helloTimeout: seconds a client has to send its TLS ClientHello
         when a route, router or hash key needs it; then it goes on unrouted.
+    @ivar tls: a L{ServerTLS}: clients speak TLS to every listener of the
+        service that is not an C{ssl:} endpoint already.
     """
 
     name = attr.ib(validator=_name("service"))
@@ -286,6 +407,28 @@ class Service:
     )
     drainTimeout = attr.ib(default=10.0, validator=_number("drainTimeout"))
     splice = attr.ib(default=True, converter=bool)
+    lean = attr.ib(default=True, converter=bool)
+    allow = attr.ib(default=(), converter=_strings)
+    deny = attr.ib(default=(), converter=_strings)
+    maxClientConns = attr.ib(
+        default=None, validator=_number("maxClientConns", minimum=1, integer=True, optional=True)
+    )
+    maxClientRate = attr.ib(
+        default=None, validator=_number("maxClientRate", minimum=1, integer=True, optional=True)
+    )
+    maxconn = attr.ib(
+        default=None, validator=_number("a service's maxconn", minimum=1, integer=True, optional=True)
+    )
+    proxyHeaderTimeout = attr.ib(default=3.0, validator=_number("proxyHeaderTimeout", above=True))
+
+    @allow.validator
+    def _checkAllow(self, attribute, value):
+        _networks(f"service {self.name!r}: allow")(self, attribute, value)
+
+    @deny.validator
+    def _checkDeny(self, attribute, value):
+        _networks(f"service {self.name!r}: deny")(self, attribute, value)
+
     routes = attr.ib(default=(), converter=tuple)
     router = attr.ib(default=None)
     helloTimeout = attr.ib(default=3.0, validator=_number("helloTimeout", above=True))
@@ -307,6 +450,13 @@ class Service:
             raise ConfigError(
                 f"service {self.name!r}: router must be a function or a router's name, not {value!r}"
             )
+
+    tls = attr.ib(default=None)
+
+    @tls.validator
+    def _checkTLS(self, attribute, value):
+        if value is not None and not isinstance(value, ServerTLS):
+            raise ConfigError(f"service {self.name!r}: tls must be a ServerTLS(...) or None, not {value!r}")
 
     @groups.validator
     def _checkGroups(self, attribute, value):
@@ -383,6 +533,10 @@ class Balancer:
         it serves handovers there; None for none.
     @ivar dns: the DNS servers (C{HOST:PORT}) backends named by host name
         are resolved with; empty for those of C{/etc/resolv.conf}.
+    @ivar maxconn: client connections the whole process holds at once,
+        over every service; at the cap every listener stops accepting
+        until one ends (None: no limit). With C{--workers N}, each worker
+        process has this cap of its own.
     @ivar state: a file the running configuration is kept in (written after
         every change; at start, when it exists, it wins over this
         description): see doc/reconfiguration.rst. None keeps no state.
@@ -392,6 +546,9 @@ class Balancer:
     admin = attr.ib(default=(), converter=_admins)
     handover = attr.ib(default=None, validator=_optionalPath("handover"))
     dns = attr.ib(default=(), converter=_strings)
+    maxconn = attr.ib(
+        default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
+    )
     state = attr.ib(default=None)
 
     @state.validator
@@ -422,10 +579,15 @@ def _backendName(text, address, flags):
     return name.strip(), rest.strip()
 
 
+_TLS_FLAGS = {"servername": "servername", "ca": "ca", "cert": "cert", "key": "key"}
+
+
 def parseBackend(text):
     """
     Read a quick-start C{--backend} value,
-    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N]}, into a
+    C{[NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2]} with
+    C{[,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]]},
+    into a
     L{Host} named C{NAME}, or after its address when no name is given.
 
     @raise ConfigError: naming what is wrong.
@@ -435,10 +597,25 @@ def parseBackend(text):
     if not address:
         raise ConfigError(f"--backend {text!r} needs an address such as 127.0.0.1:8081")
     options = {}
+    tls = None
     for flag in flags:
         key, eq, value = flag.partition("=")
-        if key == "backup" and not eq:
+        if key == "tls" and not eq:
+            tls = tls or {}
+        elif key in _TLS_FLAGS and eq:
+            tls = tls or {}
+            tls[_TLS_FLAGS[key]] = value
+        elif key == "verify" and eq:
+            if value not in ("yes", "no"):
+                raise ConfigError(f"--backend {text!r}: verify must be yes or no, not {value!r}")
+            tls = tls or {}
+            tls["verify"] = value == "yes"
+        elif key == "backup" and not eq:
             options["backup"] = True
+        elif key == "proxy" and eq:
+            if value not in ("v1", "v2"):
+                raise ConfigError(f"--backend {text!r}: proxy must be v1 or v2, not {value!r}")
+            options["proxy"] = value
         elif key == "name" and eq:
             if name is not None and name != value:
                 raise ConfigError(f"--backend {text!r} names the host twice ({name!r} and {value!r})")
@@ -453,9 +630,14 @@ def parseBackend(text):
         else:
             raise ConfigError(
                 f"--backend {text!r}: unknown option {flag!r} "
-                "(expected name=NAME, weight=N, backup or maxconn=N)"
+                "(expected name=NAME, weight=N, backup, maxconn=N, proxy=v1|v2, tls, "
+                "servername=NAME, ca=FILE, cert=FILE, key=FILE or verify=no)"
             )
     try:
+        if tls is not None:
+            if not any(flag == "tls" for flag in flags):
+                raise ConfigError("servername, ca, cert, key and verify need the tls flag")
+            options["tls"] = ClientTLS(**tls)
         return Host(address if name is None else name, address, **options)
     except ConfigError as e:
         raise ConfigError(f"--backend {text!r}: {e}") from None

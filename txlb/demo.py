@@ -119,14 +119,17 @@ class DemoGuide(Service):
             )
 
 
-def demo(builder, listen=(DEMO_LISTEN,), scheduler="roundrobin", admin=()):
+def demo(builder, listen=(DEMO_LISTEN,), scheduler="roundrobin", admin=(), **options):
     """
     Build the demo balancer with C{builder}: a service named C{default}
     listening on C{listen}, whose group C{default} holds three demo
     backends, and the C{admin} (L{txlb.config.Admin} values) given.
+
+    @param options: more L{txlb.config.Service} options (access control
+        and limits).
     """
     spec = Balancer(
-        services=[ServiceSpec("default", listen=listen, groups=[Group("default", scheduler)])],
+        services=[ServiceSpec("default", listen=listen, groups=[Group("default", scheduler)], **options)],
         admin=admin,
     )
     top = builder.balancer(spec)

@@ -56,6 +56,15 @@ def describe(spec, depth=0, label=None):
     if type(spec).__name__ != "Balancer":
         lines.append(_line(spec, depth, label or type(spec).__name__.lower()))
         depth += 1
+    else:
+        # The process-wide settings (maxconn), beside its services and admins.
+        own = [
+            f"{f.name}={_text(getattr(spec, f.name))}"
+            for f in attr.fields(type(spec))
+            if f.name not in ("services", "admin")
+        ]
+        if own:
+            lines.append("balancer: " + " ".join(own))
     for f in attr.fields(type(spec)):
         value = getattr(spec, f.name)
         if _isSpec(value):

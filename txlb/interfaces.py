@@ -309,3 +309,31 @@ class IRouter(Interface):
 
         @param connection: a L{txlb.routing.Connection}.
         """
+
+
+class IServerCertificates(Interface):
+    """
+    The TLS certificates a service serves to its clients (a connection
+    creator for Twisted's C{TLSMemoryBIOFactory}, choosing one by SNI
+    name), re-read on demand.
+    """
+
+    expiries = Attribute(
+        "A dict: certificate name ('default', or an SNI name) to its expiry in seconds since the epoch."
+    )
+    problem = Attribute("Why the last reload kept the old certificates (str), or None.")
+
+    def serverConnectionForTLS(tlsProtocol):
+        """
+        A pyOpenSSL C{Connection} for a new client.
+        """
+
+    def reload():
+        """
+        Read the certificate files again; new handshakes use them, open
+        connections keep theirs. A file that cannot be read keeps the old
+        certificates.
+
+        @return: None, or the sentence saying why the old ones were kept.
+        """
+

@@ -35,6 +35,8 @@ NESTED = {
     (config.Group, "ejection"): config.Ejection,
     (config.Group, "heartbeat"): config.Heartbeat,
     (config.Service, "routes"): config.Route,
+    (config.Service, "tls"): config.ServerTLS,
+    (config.Host, "tls"): config.ClientTLS,
 }
 
 CLASS_KEY = "class"

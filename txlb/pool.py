@@ -34,6 +34,12 @@ DEFAULT_QUEUE_SIZE = 256
 DEFAULT_QUEUE_TIMEOUT = 10.0
 
 
+def _plain(host):
+    # What the lean path (txlb.lean) can connect to: TCP to an IP address
+    # (a TLS connector is not plain), with no PROXY header to send.
+    return getattr(host.connector, "plain", False) and getattr(host, "proxy", None) is None
+
+
 @implementer(IPool)
 class Pool:
     """
@@ -45,6 +51,8 @@ class Pool:
     @ivar queued: clients that waited in the queue, ever (int).
     @ivar refused: clients refused because nothing was available (int).
     @ivar refusals: those refusals by kind (L{NO_HOST}, ...), a dict.
+    @ivar plainTCP: True while every host is plain TCP to an IP address
+        (the lean path, L{txlb.lean}, can carry the group's clients).
     @ivar allDown: C{refuse} or C{panic}: what L{pick} does when no host
         is up.
     """
@@ -75,6 +83,8 @@ class Pool:
         self.queueTimeout = queueTimeout
         self.queued = 0
         self.refused = 0
+        self.plainTCP = True
+        self._notPlain = 0
         self.refusals = dict.fromkeys(REFUSALS, 0)
         self.connectTimes = Histogram()
         self.sessionTimes = Histogram(SESSION_BUCKETS)
@@ -125,6 +135,9 @@ class Pool:
         if host.name in self.hosts:
             raise ConfigError(f"group {self.name!r} already has a host named {host.name!r}")
         self.hosts[host.name] = host
+        if not _plain(host):
+            self._notPlain += 1
+            self.plainTCP = False
         self._schedulerOf(host).hostAdded(host)
         self._serveQueue()
 
@@ -139,6 +152,9 @@ class Pool:
             self._changeState(host, DRAINING, "removed")
             self._schedulerOf(host).hostDown(host)
         del self.hosts[name]
+        if not _plain(host):
+            self._notPlain -= 1
+            self.plainTCP = not self._notPlain
         self._schedulerOf(host).hostRemoved(host)
         return host
 

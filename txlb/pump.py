@@ -11,7 +11,7 @@ each add three lines of hot path.
 """
 
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.interfaces import IHalfCloseableProtocol, ISSLTransport
 from twisted.internet.protocol import Protocol
 from zope.interface import implementer
 
@@ -37,6 +37,23 @@ def peerReset(reason):
     return bool(reason.check(ConnectionLost)) and not reason.check(ConnectionAborted)
 
 
+def halfClose(transport):
+    """
+    Close the sending direction of C{transport}. A TLS transport has no
+    C{loseWriteConnection} of its own (Twisted's wrapper would pass it on to
+    the TCP connection under it, sending a FIN inside the TLS stream): its
+    C{loseConnection} sends TLS's close_notify and keeps reading until the
+    other end closes too, which is TLS's half-close.
+    """
+    if ISSLTransport.providedBy(transport):
+        # The side that stopped sending produces nothing more; a producer
+        # still registered would hold the close_notify back.
+        transport.unregisterProducer()
+        transport.loseConnection()
+    else:
+        transport.loseWriteConnection()
+
+
 @implementer(IHalfCloseableProtocol)
 class End(Protocol):
     """
@@ -56,7 +73,7 @@ class End(Protocol):
         self.readClosed = True
         peer = self.peer
         if peer is not None:
-            peer.transport.loseWriteConnection()
+            halfClose(peer.transport)
         if self.writeClosed:
             self.transport.loseConnection()
 
@@ -142,7 +159,7 @@ def join(client, backend, pending, resume):
         if resume:
             client.transport.resumeProducing()
     if client.readClosed:
-        backendTransport.loseWriteConnection()
+        halfClose(backendTransport)
 
 
 def handOff(reactor, client, backend, data, sink, countIn, countOut, resetRelayed):

@@ -13,20 +13,25 @@ side) does one write and one counter update.
 """
 
 import attr
+from twisted.internet.interfaces import IHandshakeListener, ISSLTransport
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+from zope.interface import implementer
 
-from txlb import _splice, terminations
+from txlb import _splice, proxyheader, terminations
 from txlb._twisted import setNoDelay
 from txlb.clienthello import NOT_HELLO, HelloReader
 from txlb.failover import Failover
 from txlb.routing import DEFAULT_ROUTE, Connection
 from txlb.pump import SPLICE_AFTER, End, handOff, join, peerReset
+from txlb.tls._client import handshakeReason
+from txlb.tls._server import tlsHello
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_TRIES = 3
 DEFAULT_BUFFER_SIZE = 64 * 1024
 DEFAULT_HELLO_TIMEOUT = 3.0
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 
 
 @attr.s(frozen=True, slots=True)
@@ -39,8 +44,12 @@ class RelaySettings:
     @ivar maxTries: hosts tried before the client is given up.
     @ivar bufferSize: bytes kept from a client while connecting.
     @ivar splice: whether bulk connections may move to the kernel.
+    @ivar lean: whether plain TCP connections take the lean path
+        (L{txlb.lean}).
     @ivar helloTimeout: seconds a client has to send its TLS ClientHello
         when routing needs it.
+    @ivar handshakeTimeout: seconds a TLS client has to finish its
+        handshake before it is closed (None: 10).
     """
 
     connectTimeout = attr.ib(default=DEFAULT_CONNECT_TIMEOUT)
@@ -48,9 +57,12 @@ class RelaySettings:
     maxTries = attr.ib(default=DEFAULT_MAX_TRIES)
     bufferSize = attr.ib(default=DEFAULT_BUFFER_SIZE)
     splice = attr.ib(default=True)
+    lean = attr.ib(default=True)
     helloTimeout = attr.ib(default=DEFAULT_HELLO_TIMEOUT)
+    handshakeTimeout = attr.ib(default=None)
 
 
+@implementer(IHandshakeListener)
 class ClientSide(End):
     """
     A client connection accepted by a listener.
@@ -61,15 +73,21 @@ class ClientSide(End):
     @ivar termination: how the connection ended, a word of
         L{txlb.terminations}, set once by whoever sees the end first;
         None while it runs.
+    @ivar clientKey: C{(table, address)}: the per-client table
+        (L{txlb.clientlimits.ClientTable}) this connection counts in and
+        under which address, or None.
     @ivar route: the name of the route that chose the group
         (L{txlb.routing}; C{default} when none did), once routed.
     @ivar connection: the L{txlb.routing.Connection} routed, once routed.
     """
 
     termination = None
+    clientKey = None
     route = None
     connection = None
     listener = None
+    handshakeTimer = None
+    handshakeWhy = None
 
     log = Logger()
 
@@ -97,14 +115,42 @@ class ClientSide(End):
         service = self.service
         self.acceptedAt = service.clock.seconds()
         service.clientOpened(self)
+        if service.admit(self) is not None:
+            self.ended(terminations.REFUSED)
+            self.done = True
+            self.transport.loseConnection()
+            return
         if self.settings.idleTimeout:
             self.idleTimer = service.clock.callLater(self.settings.idleTimeout, self._idleCheck)
+        if ISSLTransport.providedBy(self.transport):
+            # A TLS client is served once its handshake is done
+            # (handshakeCompleted), within a deadline.
+            self.handshakeTimer = service.clock.callLater(
+                self.settings.handshakeTimeout or DEFAULT_HANDSHAKE_TIMEOUT, self._handshakeTimedOut
+            )
+            return
         routing = service.routing
         if routing is not None and routing.needsHello:
             self.hello = HelloReader()
             self.helloTimer = service.clock.callLater(self.settings.helloTimeout, self._helloTimedOut)
         else:
             self._route(None)
+
+    def handshakeCompleted(self):
+        """
+        The client's TLS handshake is done: route it with the name it asked
+        for (SNI), and find it a host.
+        """
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        if not self.done:
+            self._route(tlsHello(self.transport))
+
+    def _handshakeTimedOut(self):
+        self.handshakeTimer = None
+        self.handshakeWhy = "handshake timed out"
+        self.abort(terminations.TLS_FAILED)
 
     def dataReceived(self, data):
         peer = self.peer
@@ -181,6 +227,8 @@ class ClientSide(End):
             self.helloTimer.cancel()
             self.helloTimer = None
         self.hello = None
+        if self.handshakeTimer is not None or self.handshakeWhy is not None:
+            self._handshakeFailed(reason)
         reset = peerReset(reason)
         self.ended(terminations.CLIENT_RESET if reset else terminations.CLIENT_CLOSED)
         self.service.clientClosed(self)
@@ -192,6 +240,14 @@ class ClientSide(End):
             self.failover.abandon()
         self.failover = None
 
+    def _handshakeFailed(self, reason):
+        timer, self.handshakeTimer = self.handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        self.ended(terminations.TLS_FAILED)
+        why = self.handshakeWhy or handshakeReason(reason, self.transport.getHandle())
+        self.service.handshakeFailed(self, why)
+
     # What the failover attempt tells
 
     def backendConnected(self, backend, lease):
@@ -202,6 +258,12 @@ class ClientSide(End):
         self.lease = lease
         self.host = lease.host
         self.spliceable = self.settings.splice and _splice.available()
+        if self.host.proxy is not None:
+            # The PROXY header goes first, before anything the client sent.
+            transport = self.transport
+            backend.transport.write(
+                proxyheader.encode(self.host.proxy, transport.getPeer(), transport.getHost())
+            )
         pending, size = self.pending, self.pendingSize
         self.pending, self.pendingSize = [], 0
         if size:
@@ -313,6 +375,8 @@ class RelayFactory(ServerFactory):
     """
 
     noisy = False
+    #: The service's L{txlb.lean.LeanRelay}, or None without the lean path.
+    lean = None
 
     def __init__(self, service, listener=None):
         """

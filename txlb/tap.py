@@ -9,6 +9,7 @@ import os
 from twisted.python import usage
 
 from txlb import __version__, workers
+from txlb.access import parseNetwork
 from txlb.builder import Builder
 from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
@@ -17,6 +18,7 @@ from txlb.errors import ConfigError
 from txlb.handover import addHandover, takePidFile
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
+from txlb.tls._quickstart import quickStartTLS
 
 DEFAULT_LISTEN = "tcp:8080:interface=127.0.0.1"
 
@@ -64,6 +66,7 @@ class Options(usage.Options):
     optFlags = [
         ["demo", None, "Run three demo backends inside the process behind the listener."],
         ["no-splice", None, "Relay every byte through Twisted, never with splice(2) in the kernel."],
+        ["no-lean", None, "Carry plain TCP on Twisted's transports, not on the lean connection path."],
         ["dry-run", None, "Check the flags (or the --config file), print what would run and exit."],
         ["admin-access-log", None, "Log one line per admin request (at most 20 a second)."],
         [
@@ -99,6 +102,15 @@ class Options(usage.Options):
         ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
+        ["tls-cert", None, None, "Serve TLS on the --listen endpoints with this PEM certificate (it may hold the key and chain)."],
+        ["tls-key", None, None, "The PEM key of --tls-cert when not in that file."],
+        ["tls-chain", None, None, "A PEM file of intermediate certificates sent after --tls-cert."],
+        [
+            "tls-client-ca",
+            None,
+            None,
+            "Require client certificates signed by an authority in this PEM file (TLS listeners).",
+        ],
         [
             "workers",
             "w",
@@ -119,6 +131,24 @@ class Options(usage.Options):
             "10",
             "On stop, seconds open connections may finish in before they are aborted.",
         ],
+        [
+            "max-client-conns",
+            None,
+            None,
+            "Connections one client address may hold open at once (per worker).",
+        ],
+        [
+            "max-client-rate",
+            None,
+            None,
+            "New connections one client address may open per second (per worker).",
+        ],
+        [
+            "maxconn",
+            None,
+            None,
+            "Client connections held at once; at the cap, stop accepting until one ends (per worker).",
+        ],
     ]
 
     def __init__(self):
@@ -127,6 +157,8 @@ class Options(usage.Options):
         self["backend"] = []
         self["admin"] = []
         self["dns"] = []
+        self["allow"] = []
+        self["deny"] = []
         self.service = None
 
     def opt_listen(self, endpoint):
@@ -136,7 +168,7 @@ class Options(usage.Options):
     opt_l = opt_listen
 
     def opt_backend(self, backend):
-        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
+        """A backend [NAME=]ADDR[,name=NAME][,weight=N][,backup][,maxconn=N][,proxy=v1|v2][,tls[,servername=NAME][,ca=FILE][,cert=FILE][,key=FILE][,verify=no]] (repeatable); ADDR is HOST:PORT, [IPv6]:PORT or an endpoint string; the name defaults to ADDR."""
         self["backend"].append(backend)
 
     opt_b = opt_backend
@@ -144,6 +176,14 @@ class Options(usage.Options):
     def opt_dns(self, server):
         """A DNS server HOST:PORT to resolve backends named by host name with (repeatable) [default: those of /etc/resolv.conf]."""
         self["dns"].append(server)
+
+    def opt_allow(self, network):
+        """Accept clients from this network only, e.g. 10.0.0.0/8 (repeatable; a --deny wins)."""
+        self["allow"].append(network)
+
+    def opt_deny(self, network):
+        """Refuse clients from this network, e.g. 192.0.2.0/24 (repeatable)."""
+        self["deny"].append(network)
 
     def opt_admin(self, endpoint):
         """Serve the admin (XML-RPC /RPC2, status page /, /metrics) on this endpoint (repeatable)."""
@@ -212,7 +252,7 @@ class Options(usage.Options):
 
     def _given(self):
         flags = {f[0] for f in self.optFlags}
-        for name in ("listen", "backend", "admin", "dns"):
+        for name in ("listen", "backend", "admin", "allow", "deny", "dns"):
             for value in self[name]:
                 yield name, value
         for flag in sorted(flags):
@@ -247,7 +287,14 @@ class Options(usage.Options):
 
     def _build(self, builder):
         if self["config"] is not None:
-            clashing = [f for f in ("listen", "backend", "admin", "dns") if self[f]] + (
+            clashing = [
+                f
+                for f in (
+                    "listen", "backend", "admin", "tls-cert", "tls-key", "tls-chain", "tls-client-ca",
+                    "allow", "deny", "max-client-conns", "max-client-rate", "maxconn", "dns",
+                )
+                if self[f]
+            ] + (
                 ["demo"] if self["demo"] else []
             )
             if clashing:
@@ -264,7 +311,9 @@ class Options(usage.Options):
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
             listen = self["listen"] or [DEFAULT_LISTEN]
-            top = demo(builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self))
+            top = demo(
+                builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self), **edgeOptions(self)
+            )
             if self["handover"] is not None:
                 addHandover(top, builder, self["handover"])
             return top
@@ -289,6 +338,9 @@ class Options(usage.Options):
                 "(or --config FILE.tac, or --demo)"
             )
         hosts = [parseBackend(text) for text in self["backend"]]
+        listen, tls = quickStartTLS(
+            listen, self["tls-cert"], self["tls-key"], self["tls-chain"], self["tls-client-ca"]
+        )
         spec = Balancer(
             services=[
                 Service(
@@ -307,6 +359,9 @@ class Options(usage.Options):
                     idleTimeout=idleTimeout,
                     drainTimeout=drainTimeout,
                     splice=not self["no-splice"],
+                    lean=not self["no-lean"],
+                    tls=tls,
+                    **edgeOptions(self),
                 )
             ],
             admin=adminSpecs(self),
@@ -337,6 +392,27 @@ def adminSpecs(options):
             legacyWebAPI=options["admin-legacy-web-api"],
         )
     ]
+
+
+def edgeOptions(options):
+    """
+    The quick-start service's access control and limits, as L{Service}
+    keyword arguments: C{--allow}, C{--deny}, C{--max-client-conns},
+    C{--max-client-rate} and C{--maxconn}.
+    """
+    limits = {
+        "maxClientConns": "max-client-conns",
+        "maxClientRate": "max-client-rate",
+        "maxconn": "maxconn",
+    }
+    given = {k: _whole(f"--{f}", options[f]) for k, f in limits.items() if options[f] is not None}
+    for flag in ("allow", "deny"):
+        for network in options[flag]:
+            try:
+                parseNetwork(network)
+            except ValueError as e:
+                raise ConfigError(f"--{flag}: {e}") from None
+    return dict(given, allow=options["allow"], deny=options["deny"])
 
 
 def _whole(flag, text):

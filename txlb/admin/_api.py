@@ -12,6 +12,7 @@ from twisted.logger import Logger
 from txlb.admin import _view
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
 from txlb.admin._reconfigure import Reconfiguring, configOf
+from txlb.admin._tls import reloadCertificates
 from txlb.backend import DOWN, DRAINING, MAINT, UP
 from txlb.config import Group, Host, Service
 from txlb.errors import ConfigError
@@ -259,6 +260,14 @@ class AdminAPI(Reconfiguring):
         return True
 
     # Other
+
+    def reloadCertificates(self, user):
+        problems = reloadCertificates(self.balancer)
+        if problems:
+            self._changed(user, "reloaded certificates, keeping some old ones")
+            raise AdminError(FAILED, "; ".join(problems))
+        self._changed(user, "reloaded certificates")
+        return True
 
     def reopenLog(self, user):
         handler = signal.getsignal(signal.SIGUSR1)

@@ -20,6 +20,7 @@ from twisted.web.resource import Resource
 
 from txlb import __version__
 from txlb.admin import _view
+from txlb.admin._tls import TLSCollector
 from txlb.backend import STATES
 
 _HOST = ["service", "group", "host"]
@@ -155,10 +156,18 @@ class BalancerCollector:
         spliced = CounterMetricFamily(
             "txlb_service_spliced_connections", "Connections moved to the zero-copy (splice) path.", labels=["service"]
         )
+        lean = CounterMetricFamily(
+            "txlb_service_lean_connections", "Connections the lean path carried.", labels=["service"]
+        )
         resets = CounterMetricFamily(
             "txlb_service_resets", "Connections one side reset, relayed as a reset to the other.", labels=["service"]
         )
         queued = CounterMetricFamily("txlb_service_queued_connections", "Clients that waited in a queue.", labels=["service"])
+        refusals = CounterMetricFamily(
+            "txlb_service_refusals",
+            "Clients closed before any backend work (access control, per-client limits, PROXY header).",
+            labels=["service", "reason"],
+        )
         waiting = GaugeMetricFamily("txlb_group_waiting_clients", "Clients waiting in the queue now.", labels=["service", "group"])
         _ROUTE = ["service", "route", "group"]
         routed = CounterMetricFamily("txlb_route_connections", "Connections the route chose the group of.", labels=_ROUTE)
@@ -170,6 +179,9 @@ class BalancerCollector:
             refused.add_metric([sname], served["unreachable"])
             spliced.add_metric([sname], served["spliced"])
             resets.add_metric([sname], served["resets"])
+            lean.add_metric([sname], served["lean"])
+            for reason, count in sorted(_view.serviceRefusals(proxy).items()):
+                refusals.add_metric([sname, reason], count)
             groups = {gname: _view.groupCounts(proxy, pool) for gname, pool in proxy.pools.items()}
             queued.add_metric([sname], sum(g["queued"] for g in groups.values()))
             for rname, route in _view.routeStatus(proxy).items():
@@ -191,7 +203,10 @@ class BalancerCollector:
                     failed.add_metric(labels, counts["failed"])
                     bytesIn.add_metric(labels, counts["bytesIn"])
                     bytesOut.add_metric(labels, counts["bytesOut"])
-        return [state, up, weight, opened, total, failed, bytesIn, bytesOut, accepted, refused, spliced, resets, queued, waiting, routed, routeIn, routeOut]
+        return [
+            state, up, weight, opened, total, failed, bytesIn, bytesOut,
+            accepted, refused, spliced, resets, lean, refusals, queued, waiting, routed, routeIn, routeOut,
+        ]
 
 
 class MetricsResource(Resource):
@@ -212,6 +227,7 @@ class MetricsResource(Resource):
         if admin is not None:
             self.registry.register(AdminCollector(admin))
         self.registry.register(HealthCollector(balancer))
+        self.registry.register(TLSCollector(balancer))
         self.registry.register(BuildCollector())
         ProcessCollector(registry=self.registry)
 

@@ -12,6 +12,7 @@ from twisted.web.template import Element, XMLString, flattenString, renderer, ta
 
 from txlb.admin import _table, _view
 from txlb.admin._sampler import samplerFor
+from txlb.admin._tls import tlsParagraph
 
 STYLE = b"""
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -115,7 +116,8 @@ class StatusElement(Element):
             yield tags.h2(f"service {name}", tags.small(
                 f"  listening on {totals['address'] or 'nothing'}; {totals['sessions']} sessions now "
                 f"(peak {totals['peak_sessions']}), {totals['rate']:.1f}/s, {totals['total']} accepted, "
-                f"{totals['refused']} refused"))
+                f"{totals['refused']} refused{_refusedAtAccept(proxy)}"))
+            yield tlsParagraph(proxy, time.time())
             for gname, pool in proxy.pools.items():
                 enabled = tags.span(" (enabled)", class_="enabled") if gname == proxy.enabledGroup else ""
                 rows = [r for r in service if r["group"] == gname]
@@ -246,3 +248,16 @@ class Stylesheet(Resource):
         request.setHeader(b"Content-Type", b"text/css; charset=utf-8")
         request.setHeader(b"Cache-Control", b"public, max-age=3600")
         return STYLE
+
+
+def _refusedAtAccept(proxy):
+    """
+    The clients a service closed before any backend work (access control,
+    per-client limits, PROXY headers), by reason, for the page's service
+    line; "" when there were none.
+    """
+    refusals = _view.serviceRefusals(proxy)
+    if not refusals:
+        return ""
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(refusals.items()))
+    return f"; {sum(refusals.values())} closed at accept ({reasons})"

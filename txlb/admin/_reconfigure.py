@@ -206,11 +206,21 @@ class Reconfiguring:
         service = withSettings(self._service(spec, name), data, SERVICE_FIXED, f"service {name!r}")
         # Built aside for its settings: one empty group, no listener.
         model = self.builder.service(attr.evolve(service, listen=(), groups=[Group("-")], enabledGroup=None))
+        if (model.tls is None) != (getattr(self.balancer.proxies[name], "tls", None) is None):
+            raise AdminError(
+                CONFLICT,
+                f"service {name!r}: TLS is turned on or off with its listeners; "
+                "delete the service and add it again",
+            )
 
         def commit():
             proxy = self.balancer.proxies[name]
             proxy.settings = model.settings
             proxy.drainTimeout = model.drainTimeout
+            if model.tls is not None:
+                # New handshakes use the new certificates.
+                proxy.tls.adopt(model.tls)
+            proxy.updateEdge(model)
 
         return _Step(commit)
 

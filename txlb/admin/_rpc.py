@@ -79,6 +79,9 @@ METHODS = {
     "applyConfig": ((("config", T),), A, True,
                     "Make the balancer run a new configuration (as getConfig answers), all or nothing; "
                     "answers the changes made, as txlbctl commands."),
+    "reloadCertificates": ((), "boolean", True,
+                           "Re-read every service's TLS certificates from disk; open connections keep theirs. "
+                           "A broken file keeps the old certificates (fault 'failed', saying why)."),
     "reopenLog": ((), "boolean", True, "Reopen (rotate) the log file, as SIGUSR1 does."),
     "shutdown": ((("drainSeconds?", N),), "boolean", True,
                  "Stop txlb, letting open connections finish for up to drainSeconds."),

@@ -4,6 +4,7 @@ JSON safe) read live from the running tree.
 """
 
 from txlb._sums import addFigures
+from txlb.admin._tls import tlsStatus
 
 
 #: XML-RPC integers are 32-bit; larger counters go out as doubles (exact up
@@ -94,7 +95,19 @@ def serviceCounts(proxy):
         "unreachable": proxy.unreachable + others.get("unreachable", 0),
         "spliced": proxy.spliced + others.get("spliced", 0),
         "resets": proxy.resets + others.get("resets", 0),
+        "lean": proxy.leanCarried + others.get("lean", 0),
     }
+
+
+def serviceRefusals(proxy):
+    """
+    A service's clients refused before any backend work, by reason (access
+    control, per-client limits, PROXY headers), over every worker.
+    """
+    refusals = dict(proxy.refusals)
+    for reason, count in _others(proxy).get("refusals", {}).items():
+        refusals[reason] = refusals.get(reason, 0) + count
+    return refusals
 
 
 def routeCounts(proxy, label, count):
@@ -219,9 +232,12 @@ def serviceStatus(proxy):
         "unreachable": number(counts["unreachable"]),
         "spliced": number(counts["spliced"]),
         "resets": number(counts["resets"]),
+        "lean": number(counts["lean"]),
         "clients": number(counts["clients"]),
+        "refusals": {reason: number(n) for reason, n in serviceRefusals(proxy).items()},
         "groups": {name: groupStatus(proxy, pool) for name, pool in proxy.pools.items()},
         "routes": routeStatus(proxy),
+        "tls": tlsStatus(proxy),
     }
 
 

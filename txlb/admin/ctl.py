@@ -69,6 +69,8 @@ COMMANDS = {
                   "add a whole group with its hosts, given as JSON as config shows one"),
     "set-group": ("setGroup", ["service", "group", "settings"], {"settings": "json"},
                   "change a group's settings, given as JSON (scheduler, queueSize, check, ...; false: none)"),
+    "reload-certificates": ("reloadCertificates", [], {},
+                            "re-read the TLS certificates from disk (open connections keep theirs)"),
     "reopen-log": ("reopenLog", [], {}, "reopen (rotate) txlb's log file"),
     "shutdown": ("shutdown", ["[drainSeconds]"], {"drainSeconds": float},
                  "stop txlb, letting open connections finish for up to DRAINSECONDS"),

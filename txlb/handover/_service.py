@@ -22,6 +22,7 @@ import stat
 import attr
 from twisted.application.service import Service
 from twisted.internet import defer
+from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
@@ -36,8 +37,10 @@ from txlb.handover._journal import JournaledAPI, Replay
 from txlb.handover._notify import notify
 from txlb.handover._offer import HandoverError, receive
 from txlb.health import HeartbeatListener
+from txlb.lean import LeanPort
 from txlb.listener import Listener
 from txlb.plain import fromPlain, toPlain
+from txlb.workers import sharedFactory
 
 #: Seconds the old process waits for the new one to close the handover
 #: channel after C{released} before it stops anyway.
@@ -103,13 +106,20 @@ class Handover(Service):
 
         def bind(listener):
             held = self.offer.take((kind, listener.serviceName, listener.description)) if self.offer else None
+            lean = getattr(listener.factory, "lean", None)
             if held is None:
                 if fallback is not None:
                     return fallback(listener)
+                if lean is not None:
+                    return lean.bind(listener)
                 return listener.endpoint.listen(listener.factory)
             fd, family = held
             try:
-                return defer.succeed(self.reactor.adoptStreamPort(fd, family, listener.factory))
+                if lean is not None and isinstance(listener.endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+                    return defer.succeed(LeanPort.adopt(self.reactor, listener.factory, fd, family))
+                # An ssl: endpoint's port speaks TLS: so does the adopted one.
+                factory = sharedFactory(listener)
+                return defer.succeed(self.reactor.adoptStreamPort(fd, family, factory))
             except Exception as e:
                 return defer.fail(CannotListenError(None, listener.description, e))
 

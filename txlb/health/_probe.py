@@ -6,6 +6,7 @@ host through its connector, a Deferred for the verdict, and cancellation.
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ClientFactory, Protocol
 
+from txlb import proxyheader
 from txlb.failover import failureReason
 
 
@@ -22,6 +23,13 @@ class ProbeProtocol(Protocol):
     """
 
     probe = None
+
+    def makeConnection(self, transport):
+        # A host that expects a PROXY header gets one first, saying the
+        # connection is txlb's own (what HAProxy's check-send-proxy does).
+        if self.probe is not None and self.probe.proxy is not None:
+            transport.write(proxyheader.local(self.probe.proxy))
+        Protocol.makeConnection(self, transport)
 
     def passed(self):
         """
@@ -61,12 +69,15 @@ class Probe(ClientFactory):
         self.deferred = Deferred(self._cancel)
         self.connector = None
         self.protocol = None
+        self.proxy = None
 
     def start(self, reactor, host, timeout):
         """
         Connect to C{host}; return L{deferred}. The C{timeout} is the
-        caller's to apply, by cancelling L{deferred}.
+        caller's to apply, by cancelling L{deferred}. A host that expects a
+        PROXY protocol header (C{host.proxy}) is sent one first.
         """
+        self.proxy = getattr(host, "proxy", None)
         self.connector = host.connector.connect(reactor, self)
         return self.deferred
 

@@ -6,10 +6,11 @@ C{doc/workers.rst}.
 
 import os
 
+from txlb._signals import onHangup
 from txlb.admin import AdminService
 from txlb.health import HeartbeatListener
 from txlb.workers._admin import WorkerAdminAPI
-from txlb.workers._port import SharedPort, listenShared, tcpAddress
+from txlb.workers._port import SharedPort, listenShared, sharedFactory, tcpAddress
 from txlb.workers._process import ENVIRONMENT, workerCommand
 from txlb.workers._set import WorkerSet
 from txlb.workers._worker import ParentWatch, Worker, WorkerRole
@@ -38,7 +39,7 @@ class Supervisor:
         Listen on the listener's address, refused when another process
         holds it, then share it (C{SO_REUSEPORT}) with this set's workers.
         """
-        return listenShared(self.reactor, listener.factory, *tcpAddress(listener), first=True)
+        return listenShared(self.reactor, sharedFactory(listener), *tcpAddress(listener), first=True)
 
     def adopt(self, balancer, builder):
         """
@@ -58,6 +59,9 @@ class Supervisor:
             for child in proxy:
                 if isinstance(child, HeartbeatListener):
                     child.forward = workers.heartbeatForwarder(name, child.pool.name)
+        if any(getattr(proxy, "tls", None) is not None for proxy in balancer.proxies.values()):
+            # A SIGHUP to worker 0 reloads the certificates of every worker.
+            onHangup(self.reactor, lambda: workers.broadcast("reloadCertificates", (), journal=False))
         workers.setServiceParent(balancer)
         return workers
 
@@ -81,6 +85,7 @@ __all__ = [
     "Supervisor",
     "Worker",
     "listenShared",
+    "sharedFactory",
     "tcpAddress",
     "workerCommand",
     "workerRole",

@@ -7,7 +7,7 @@ from txlb._sums import addFigures
 
 #: The counters summed at each level of a status.
 SUMMED = {
-    "service": ("accepted", "unreachable", "spliced", "resets", "clients"),
+    "service": ("accepted", "unreachable", "spliced", "resets", "lean", "clients", "refusals"),
     "group": ("waiting", "queued", "refused", "refusals", "connectTimes", "sessionTimes"),
     "host": ("open", "total", "failed", "bytesIn", "bytesOut"),
     "route": ("connections", "bytesIn", "bytesOut"),

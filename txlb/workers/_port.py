@@ -8,9 +8,11 @@ import socket
 from twisted.internet import defer, tcp
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.error import CannotListenError
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
-from txlb._twisted import tcpEndpointAddress
+from txlb._twisted import sslContextFactory, tcpEndpointAddress
 from txlb.errors import ConfigError
+from txlb.lean import listen as listenLean
 
 
 class SharedPort(tcp.Port):
@@ -47,19 +49,41 @@ def tcpAddress(listener):
     """
     C{(interface, port, backlog)} of a listener's TCP endpoint.
 
-    @raise ConfigError: when the endpoint is not plain TCP (a UNIX socket,
-        TLS, ...), which the workers cannot share.
+    @raise ConfigError: when the endpoint is not TCP or TLS over TCP (a
+        UNIX socket, ...), which the workers cannot share.
     """
     endpoint = listener.endpoint
     address = None
-    if isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)):
+    if isinstance(endpoint, (TCP4ServerEndpoint, TCP6ServerEndpoint)) or (
+        sslContextFactory(endpoint) is not None
+    ):
         address = tcpEndpointAddress(endpoint)
     if address is None:
         raise ConfigError(
-            f"--workers shares plain TCP listeners only; service {listener.serviceName} "
+            f"--workers shares TCP and ssl: listeners only; service {listener.serviceName} "
             f"listens on {listener.description}"
         )
     return address
+
+
+def sharedFactory(listener):
+    """
+    The factory a shared port of C{listener} serves: the listener's own, in
+    TLS for an C{ssl:} endpoint (whose context factory it takes), since a
+    shared port is plain TCP.
+    """
+    contextFactory = sslContextFactory(listener.endpoint)
+    if contextFactory is not None:
+        factory = TLSMemoryBIOFactory(contextFactory, False, listener.factory)
+        factory.noisy = False
+        return factory
+    return listener.factory
+
+
+def _shareAfterBind(port):
+    # Worker 0's lean port, bound alone: now this set's workers may join.
+    port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return port
 
 
 def listenShared(reactor, factory, interface, port, backlog, first=False):
@@ -70,6 +94,11 @@ def listenShared(reactor, factory, interface, port, backlog, first=False):
     @param first: True in worker 0: bind a L{FirstSharedPort}, refused
         while anything else holds the address.
     """
+    if getattr(factory, "lean", None) is not None:
+        listening = listenLean(reactor, factory, interface, port, backlog, reusePort=not first)
+        if first:
+            listening.addCallback(_shareAfterBind)
+        return listening
     shared = (FirstSharedPort if first else SharedPort)(port, factory, backlog, interface, reactor)
     try:
         shared.startListening()

@@ -21,7 +21,7 @@ from txlb.admin._limits import AdminLimits
 from txlb.admin._faults import BAD_ARGUMENT, NOT_FOUND
 from txlb.errors import ConfigError
 from txlb.health import HeartbeatListener
-from txlb.workers._port import listenShared, tcpAddress
+from txlb.workers._port import listenShared, sharedFactory, tcpAddress
 
 
 class WorkerRole:
@@ -65,9 +65,9 @@ class _Serving:
         interface, port, backlog = tcpAddress(listener)
         port = self.role.ports.get((listener.serviceName, listener.description), port)
         if self.serving:
-            return listenShared(self.reactor, listener.factory, interface, port, backlog)
+            return listenShared(self.reactor, sharedFactory(listener), interface, port, backlog)
         d = defer.Deferred()
-        d.addCallback(lambda _: listenShared(self.reactor, listener.factory, interface, port, backlog))
+        d.addCallback(lambda _: listenShared(self.reactor, sharedFactory(listener), interface, port, backlog))
         self.waiting.append(d)
         return d
 
