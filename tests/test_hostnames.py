@@ -226,9 +226,9 @@ class ParseTests(SynchronousTestCase):
         when there is a L{HostNames}; IP addresses keep the plain one.
         """
         names = HostNames(MemoryReactorClock())
-        self.assertIsInstance(backendConnector("app.test:80", None, names), ResolvingConnector)
-        self.assertIsInstance(backendConnector("127.0.0.1:80", None, names), TCPConnector)
-        self.assertIsInstance(backendConnector("[::1]:80", None, names), TCPConnector)
+        self.assertIsInstance(backendConnector("app.test:80", None, names=names), ResolvingConnector)
+        self.assertIsInstance(backendConnector("127.0.0.1:80", None, names=names), TCPConnector)
+        self.assertIsInstance(backendConnector("[::1]:80", None, names=names), TCPConnector)
 
 
 class ConnectorTests(SynchronousTestCase):
