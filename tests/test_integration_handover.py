@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -16,7 +17,7 @@ import xmlrpc.client
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import TWISTD, Process, Twistd, name, request, startBackend, temporaryFile
+from tests.support import TWISTD, Process, Twistd, name, request, selfSigned, startBackend, temporaryFile
 from tests.test_health_wire import keyFile
 
 SERVING = "handover: serving handovers on"
@@ -240,6 +241,26 @@ class HandoverTests(SynchronousTestCase):
         served = sum(w["accepted"] for w in xmlrpc.client.ServerProxy(
             "http://%s:%d/RPC2" % adminAddress(second)).getWorkers()[1:])
         self.assertGreater(served, 0)
+
+    def test_tlsListener(self):
+        """
+        An C{ssl:} listener handed over still speaks TLS in the new process.
+        """
+        keyPath, certPath = selfSigned(self)
+        backend = startBackend(self)
+        args = ["txlb", "--listen", f"ssl:0:privateKey={keyPath}:certKey={certPath}:interface=127.0.0.1",
+                "--backend", backend.address, "--handover", self.path]
+        first = self.start(args)
+        address = first.address()
+        second = self.start(args)
+        self.assertEqual(first.wait(30), 0)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with context.wrap_socket(socket.create_connection(address, timeout=10)) as s:
+            s.sendall(b"over tls")
+            self.assertEqual(s.recv(100), b"over tls")
+        self.assertIsNone(second.popen.poll())
 
     def test_configAndHeartbeat(self):
         """
