@@ -544,12 +544,12 @@ class Balancer:
 
     services = attr.ib(default=(), converter=tuple)
     admin = attr.ib(default=(), converter=_admins)
-    handover = attr.ib(default=None, validator=_optionalPath("handover"))
-    dns = attr.ib(default=(), converter=_strings)
     maxconn = attr.ib(
         default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
     )
     state = attr.ib(default=None)
+    handover = attr.ib(default=None, validator=_optionalPath("handover"))
+    dns = attr.ib(default=(), converter=_strings)
 
     @state.validator
     def _checkState(self, attribute, value):

@@ -76,10 +76,6 @@ def describe(spec, depth=0, label=None):
                     first, sep, rest = more[0].partition(":")
                     more[0] = f"{first} (enabled){sep}{rest}"
                 lines.extend(more)
-    if type(spec).__name__ == "Balancer":
-        given = [f"{n}={_text(getattr(spec, n))}" for n in ("handover", "dns") if getattr(spec, n, None)]
-        if given:
-            lines.append("balancer: " + " ".join(given))
     return lines
 
 
