@@ -179,7 +179,7 @@ class CheckCommandTests(SynchronousTestCase):
             "maxClientConns=20 maxClientRate=50 maxconn=10000 proxyHeaderTimeout=3",
             text,
         )
-        self.assertIn("host app1: address=127.0.0.1:8081 weight=1 backup=no maxconn=none proxy=v2", text)
+        self.assertIn("host app1: address=127.0.0.1:8081 weight=1 backup=no maxconn=none tls=none proxy=v2", text)
 
 
 class DemoTests(SynchronousTestCase):

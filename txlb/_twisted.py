@@ -216,6 +216,25 @@ def isUnixEndpoint(endpoint):
     return hasattr(endpoint, "_address")
 
 
+def quietConnectionPool(reactor, persistent=True):
+    """
+    An L{twisted.web.client.HTTPConnectionPool} whose connections do not
+    log "Starting factory" / "Stopping factory" (one pair per etcd call
+    would drown the log).
+
+    Reach-in: C{HTTPConnectionPool._factory} (the class it makes client
+    factories of; L{twisted.web.client._HTTP11ClientFactory}), present in
+    22.10 to 26.10. Missing: a plain pool, noisier but correct.
+    """
+    from twisted.web import client
+
+    pool = client.HTTPConnectionPool(reactor, persistent=persistent)
+    base = getattr(client, "_HTTP11ClientFactory", None)
+    if base is not None and hasattr(pool, "_factory"):
+        pool._factory = type("QuietHTTP11ClientFactory", (base,), {"noisy": False})
+    return pool
+
+
 def closeWithoutShutdown(port):
     """
     Make a listening port's C{stopListening} close this process's

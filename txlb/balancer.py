@@ -20,6 +20,8 @@ class LoadBalancer(MultiService):
     @ivar proxies: the L{ProxyService}s by name.
     @ivar workers: the L{txlb.workers.WorkerSet} in worker 0 of several,
         else None.
+    @ivar store: the L{txlb.etcd.SharedStore} it shares its services
+        through, or None.
     @ivar spec: the L{txlb.config.Balancer} running now (kept current by
         L{setSpec}), or None.
     """
@@ -38,6 +40,7 @@ class LoadBalancer(MultiService):
         self.spec = spec
         self.proxies = OrderedDict()
         self.workers = None
+        self.store = None
         self.specObservers = []
         self._raiseLimit = raiseLimit
 

@@ -253,6 +253,10 @@ class Builder:
                 self.admin(admin, top)
         if self.role is not None:
             self.role.adopt(top, self)
+        if spec.etcd is not None and (self.role is None or self.role.admin):
+            from txlb.etcd import share
+
+            share(top, self, spec.etcd)
         if spec.handover is not None and (self.role is None or self.role.admin):
             Handover(top, self, spec.handover).setServiceParent(top)
         return top

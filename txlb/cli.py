@@ -105,7 +105,10 @@ def sendHeartbeats(argv):
     """
     Run the heartbeat agent (see C{txlb heartbeat --help}).
     """
-    from txlb.health._agent import heartbeat
+    if any(a == "--etcd" or a.startswith("--etcd=") for a in argv):
+        from txlb.etcd._agent import heartbeat
+    else:
+        from txlb.health._agent import heartbeat
 
     return heartbeat(argv)
 

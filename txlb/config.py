@@ -518,6 +518,29 @@ def _optionalPath(what):
     return check
 
 
+@valueObject
+@attr.s(frozen=True)
+class Etcd:
+    """
+    The etcd cluster a fleet of balancers shares its services through
+    (see doc/scale-out.rst): C{endpoints} are the members' client URLs
+    (C{http://10.0.0.1:2379}), C{prefix} the keys' prefix.
+    """
+
+    endpoints = attr.ib(converter=lambda v: tuple(u.strip() for u in (v.split(",") if isinstance(v, str) else v)))
+    prefix = attr.ib(default="/txlb/")
+
+    @endpoints.validator
+    def _checkEndpoints(self, attribute, value):
+        if not value or not all(v.startswith(("http://", "https://")) for v in value):
+            raise ConfigError(f"etcd endpoints are URLs such as http://127.0.0.1:2379, not {list(value)!r}")
+
+    @prefix.validator
+    def _checkPrefix(self, attribute, value):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"the etcd prefix must be a non-empty string such as /txlb/, not {value!r}")
+
+
 def _admins(value):
     return (value,) if isinstance(value, Admin) else tuple(value)
 
@@ -550,6 +573,14 @@ class Balancer:
     state = attr.ib(default=None)
     handover = attr.ib(default=None, validator=_optionalPath("handover"))
     dns = attr.ib(default=(), converter=_strings)
+
+
+    etcd = attr.ib(default=None)
+
+    @etcd.validator
+    def _checkEtcd(self, attribute, value):
+        if value is not None and not isinstance(value, Etcd):
+            raise ConfigError(f"etcd must be an Etcd(endpoints, prefix=...), not {value!r}")
 
     @state.validator
     def _checkState(self, attribute, value):

@@ -337,3 +337,28 @@ class IServerCertificates(Interface):
         @return: None, or the sentence saying why the old ones were kept.
         """
 
+
+class ISharedStore(Interface):
+    """
+    Where a fleet of balancers keeps the description they share (etcd,
+    L{txlb.etcd.SharedStore}): a node applies what it holds, and makes
+    its admin changes there first.
+    """
+
+    state = Attribute("'connecting', 'connected' or 'disconnected' (str).")
+    applied = Attribute("The last revision of the store this node handled (int).")
+
+    def change(user, what, describe):
+        """
+        Make a change on every node: C{describe(stored)} answers the shared
+        description after the change, and the call's result. A Deferred
+        firing with that result once this node runs the change.
+
+        @raise txlb.admin.AdminError: for a change that cannot be made, or
+            while the store cannot be reached (nothing changes anywhere).
+        """
+
+    def status():
+        """
+        The store's state as plain data (C{getStatus}'s C{etcd}).
+        """

@@ -11,7 +11,7 @@ from twisted.python import usage
 from txlb import __version__, workers
 from txlb.access import parseNetwork
 from txlb.builder import Builder
-from txlb.config import Admin, Balancer, Group, HealthCheck, Heartbeat, Service, parseBackend
+from txlb.config import Admin, Balancer, Etcd, Group, HealthCheck, Heartbeat, Service, parseBackend
 from txlb.demo import demo
 from txlb.describe import dryRun
 from txlb.errors import ConfigError
@@ -99,6 +99,9 @@ class Options(usage.Options):
         ["fall", None, None, "Failed checks that take a backend down [default: 3]."],
         ["heartbeat", None, None, "Take signed heartbeats on this udp:PORT[:interface=ADDR]."],
         ["heartbeat-key-file", None, None, "The file holding the heartbeat key."],
+        ["etcd", None, None, "Share the services with other nodes through etcd at URL[,URL...] "
+                             "(see doc/scale-out.rst); --backend is optional then."],
+        ["etcd-prefix", None, "/txlb/", "The etcd prefix the shared description lives under."],
         ["admin-users", None, None, "The admin's users file (txlb passwd); required off loopback."],
         ["admin-refresh", None, "10", "Seconds between refreshes of the admin's status page."],
         ["project-url", None, None, "A link shown in the admin status page's header."],
@@ -290,7 +293,7 @@ class Options(usage.Options):
             clashing = [
                 f
                 for f in (
-                    "listen", "backend", "admin", "tls-cert", "tls-key", "tls-chain", "tls-client-ca",
+                    "listen", "backend", "admin", "etcd", "tls-cert", "tls-key", "tls-chain", "tls-client-ca",
                     "allow", "deny", "max-client-conns", "max-client-rate", "maxconn", "dns",
                 )
                 if self[f]
@@ -332,7 +335,7 @@ class Options(usage.Options):
         idleTimeout = None
         if self["idle-timeout"] is not None:
             idleTimeout = _seconds("--idle-timeout", self["idle-timeout"])
-        if not self["backend"] and self["heartbeat"] is None:
+        if not self["backend"] and self["heartbeat"] is None and self["etcd"] is None:
             raise ConfigError(
                 "nothing to balance: give --backend HOST:PORT at least once "
                 "(or --config FILE.tac, or --demo)"
@@ -368,8 +371,20 @@ class Options(usage.Options):
             handover=self["handover"],
             dns=self["dns"],
             state=self["state"],
+            etcd=etcdSpec(self),
         )
         return spec
+
+
+def etcdSpec(options):
+    """
+    The L{Etcd} cluster C{--etcd} and C{--etcd-prefix} name, or None.
+    """
+    if options["etcd"] is None:
+        if options["etcd-prefix"] != "/txlb/":
+            raise ConfigError("--etcd-prefix needs --etcd")
+        return None
+    return Etcd(options["etcd"], prefix=options["etcd-prefix"])
 
 
 def adminSpecs(options):

@@ -132,6 +132,40 @@ class HealthCollector:
         return [checkUp, checkDuration, sessions, connect, session, refused]
 
 
+class StoreCollector:
+    """
+    C{txlb_etcd_*}: whether this node reaches etcd, since when it does
+    not, the revision it runs, and its admin changes and conflicts.
+    Nothing when the balancer shares nothing.
+    """
+
+    def __init__(self, balancer):
+        self.balancer = balancer
+
+    def collect(self):
+        """
+        The figures, read now.
+        """
+        store = getattr(self.balancer, "store", None)
+        if store is None:
+            return []
+        connected = GaugeMetricFamily(
+            "txlb_etcd_connected", "1 while this node reaches etcd and watches its prefix, else 0.")
+        connected.add_metric([], 1 if store.state == "connected" else 0)
+        since = GaugeMetricFamily(
+            "txlb_etcd_disconnected_since_seconds",
+            "When this node lost etcd (seconds since the epoch); 0 while connected.")
+        since.add_metric([], store.since if store.state != "connected" else 0)
+        revision = GaugeMetricFamily("txlb_etcd_revision", "The etcd revision this node's pools follow.")
+        revision.add_metric([], store.applied)
+        changes = CounterMetricFamily("txlb_etcd_changes", "Admin changes this node wrote to etcd.")
+        changes.add_metric([], store.changes)
+        conflicts = CounterMetricFamily(
+            "txlb_etcd_conflicts", "Admin writes retried because another node wrote first.")
+        conflicts.add_metric([], store.conflicts)
+        return [connected, since, revision, changes, conflicts]
+
+
 class BalancerCollector:
     """
     Collects per-host and per-service figures from a L{LoadBalancer}.
@@ -227,6 +261,7 @@ class MetricsResource(Resource):
         if admin is not None:
             self.registry.register(AdminCollector(admin))
         self.registry.register(HealthCollector(balancer))
+        self.registry.register(StoreCollector(balancer))
         self.registry.register(TLSCollector(balancer))
         self.registry.register(BuildCollector())
         ProcessCollector(registry=self.registry)

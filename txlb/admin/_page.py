@@ -38,6 +38,8 @@ tr.total td { font-weight: bold; border-top: 2px solid #bbb; }
 .check-failing { color: #c0392b; font-weight: bold; }
 .check-pending { color: #777; }
 .enabled { color: #2e8b3a; font-weight: bold; }
+.store-connected { color: #2e8b3a; }
+.store-disconnected, .store-connecting { color: #c0392b; font-weight: bold; }
 .history { color: #555; font-size: .85em; }
 footer { margin-top: 2em; color: #777; font-size: .8em; }
 """
@@ -52,6 +54,7 @@ _TEMPLATE = XMLString(
 </head>
 <body>
 <header><h1>txlb status</h1><t:transparent t:render="project" /></header>
+<t:transparent t:render="store" />
 <t:transparent t:render="services" />
 <footer t:render="footer" />
 </body>
@@ -100,6 +103,16 @@ class StatusElement(Element):
         if not self.projectURL:
             return ""
         return tags.a(self.projectURL, href=self.projectURL)
+
+    @renderer
+    def store(self, request, tag):
+        store = getattr(self.balancer, "store", None)
+        if store is None:
+            return ""
+        status = store.status()
+        return tags.p("shared through etcd ", tags.code(status["prefix"]), ": ",
+                      tags.span(status["text"], class_="store-" + status["state"]),
+                      f" ({status['lastError']})" if status["lastError"] else "")
 
     @renderer
     def footer(self, request, tag):

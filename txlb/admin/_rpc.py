@@ -4,6 +4,7 @@ arguments (count and types) and the user's role before the operation runs,
 and turns a refusal into a C{Fault} with a code from L{txlb.admin._faults}.
 """
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import xmlrpc
 
@@ -180,7 +181,10 @@ class AdminRPC(xmlrpc.XMLRPC):
                     raise AdminError(FORBIDDEN, f"user {self.user!r} may only read; {name} changes things")
                 _check(name, spec, args)
                 operation = getattr(self.api, name)
-                return operation(self.user, *args) if writes else operation(*args)
+                answer = operation(self.user, *args) if writes else operation(*args)
+                if isinstance(answer, defer.Deferred):
+                    answer.addErrback(self._fault, name)
+                return answer
             except AdminError as e:
                 return xmlrpc.Fault(e.code, e.message)
             except Exception:
@@ -190,3 +194,12 @@ class AdminRPC(xmlrpc.XMLRPC):
         call.__doc__ = help
         call.signature = [[result] + [kind for _, kind in spec]]
         return call
+
+    def _fault(self, failure, name):
+        """
+        A call answering later failed: its L{AdminError} as a C{Fault}.
+        """
+        if failure.check(AdminError):
+            return xmlrpc.Fault(failure.value.code, failure.value.message)
+        self.log.failure("admin call {method} failed", failure, method=name)
+        return xmlrpc.Fault(FAILED, f"{name} failed inside txlb; see its log")

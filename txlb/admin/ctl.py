@@ -224,7 +224,11 @@ def _when(seconds):
 
 def _statusTable(status):
     rows = [("SERVICE", "GROUP", "HOST", "ADDRESS", "STATE", "WEIGHT", "OPEN", "TOTAL", "FAILED", "IN", "OUT", "LAST FAILURE")]
+    store = None
     for sname, service in sorted(status.items()):
+        if "groups" not in service:
+            store = service  # the etcd store's state (doc/scale-out.rst)
+            continue
         for gname, group in sorted(service["groups"].items()):
             mark = "*" if gname == service["enabledGroup"] else ""
             if not group["hosts"]:
@@ -237,6 +241,8 @@ def _statusTable(status):
                     str(int(h["bytesIn"])), str(int(h["bytesOut"])),
                     f"{_when(failure['time'])} {failure['reason']}" if failure else "-",
                 ))
+    if store is not None:
+        return _table(rows) + f"\n\nshared through etcd {store['prefix']}: {store['text']}"
     return _table(rows)
 
 
