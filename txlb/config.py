@@ -571,11 +571,11 @@ class Balancer:
         default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
     )
     state = attr.ib(default=None)
-    handover = attr.ib(default=None, validator=_optionalPath("handover"))
-    dns = attr.ib(default=(), converter=_strings)
 
 
     etcd = attr.ib(default=None)
+    handover = attr.ib(default=None, validator=_optionalPath("handover"))
+    dns = attr.ib(default=(), converter=_strings)
 
     @etcd.validator
     def _checkEtcd(self, attribute, value):
