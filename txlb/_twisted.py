@@ -257,3 +257,18 @@ def quietConnectionPool(reactor, persistent=True):
     if base is not None and hasattr(pool, "_factory"):
         pool._factory = type("QuietHTTP11ClientFactory", (base,), {"noisy": False})
     return pool
+
+
+def closeWithoutShutdown(port):
+    """
+    Make a listening port's C{stopListening} close this process's
+    descriptor only: by default Twisted calls C{shutdown(SHUT_RDWR)} first,
+    which on Linux stops the listening socket for every process holding a
+    copy of it (the one a handover passed it to included).
+
+    Reach-in: C{tcp._SocketCloser._shouldShutdown} (a class attribute, set
+    here on the instance). Missing: nothing is set; a Twisted without it
+    does not shut sockets down before closing them.
+    """
+    if hasattr(port, "_shouldShutdown"):
+        port._shouldShutdown = False

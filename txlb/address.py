@@ -8,6 +8,7 @@ from twisted.internet.endpoints import clientFromString, serverFromString
 from zope.interface import implementer
 
 from txlb.errors import ConfigError
+from txlb.hostnames import ResolvingConnector
 from txlb.interfaces import IConnector
 from txlb.tls import tlsConnector
 
@@ -95,13 +96,16 @@ class EndpointConnector:
         return _EndpointAttempt(self._endpoint, factory)
 
 
-def backendConnector(address, reactor, tls=None):
+def backendConnector(address, reactor, tls=None, names=None):
     """
     Turn a backend address into an L{IConnector}.
 
     @param address: C{HOST:PORT}, C{[IPv6]:PORT} or a client endpoint string.
     @param tls: a L{txlb.config.ClientTLS} to speak TLS to C{HOST:PORT}
         (L{txlb.tls.TLSConnector}), or None.
+    @param names: the L{txlb.hostnames.HostNames} that resolves a C{HOST}
+        written as a name (without blocking, cached); None to let
+        C{connectTCP} resolve it at each connection.
     @raise ConfigError: when C{address} is none of these.
     """
     if not isinstance(address, str) or not address:
@@ -113,6 +117,8 @@ def backendConnector(address, reactor, tls=None):
             raise ConfigError(f"backend address {address!r} has a bad host name")
         if tls is not None:
             return tlsConnector(address, host, port, tls, reactor)
+        if names is not None and not (isIPAddress(host) or isIPv6Address(host)):
+            return ResolvingConnector(address, host, port, names.resolved(host))
         return TCPConnector(address, host, port)
     if tls is not None:
         raise ConfigError(f"backend address {address!r}: tls needs the HOST:PORT form")

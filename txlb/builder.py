@@ -30,7 +30,9 @@ from txlb.admin._limits import limitsOf
 from txlb.backend import Backend
 from txlb.balancer import LoadBalancer
 from txlb.clientlimits import ClientTable
+from txlb.handover import Handover
 from txlb.health import healthServices
+from txlb.hostnames import HostNames
 from txlb.maxconn import ConnectionCap
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
@@ -70,6 +72,7 @@ class Builder:
         self.bind = role.bind if role is not None else None
         self.accessLogSpec = accessLog
         self.accessLog = None
+        self.hostNames = None
         # The process's maxconn (Balancer(maxconn=...)), shared by every
         # service built after it; None without one.
         self.processCap = None
@@ -92,12 +95,21 @@ class Builder:
         return Backend(
             name,
             address,
-            backendConnector(address, self.reactor, tls),
+            backendConnector(address, self.reactor, tls, self.names()),
             weight=weight,
             backup=backup,
             maxconn=maxconn,
             proxy=proxy,
         )
+
+    def names(self, servers=()):
+        """
+        The L{HostNames} backends named by host name are resolved with
+        (made on first use, asking C{servers}).
+        """
+        if self.hostNames is None:
+            self.hostNames = HostNames(self.reactor, self.clock, servers=servers)
+        return self.hostNames
 
     def schedulerMaker(self, spec, hashKey=None):
         """
@@ -245,10 +257,12 @@ class Builder:
             spec = attr.evolve(spec, accessLog=self.accessLogSpec)
         top = LoadBalancer(self.reactor, spec)
         self.accessLog = None
+        self.hostNames = None
         if spec.accessLog is not None:
             # The first child: started before the listeners.
             self.accessLog = AccessLogService.fromSpec(spec.accessLog, self.reactor, self.clock)
             self.accessLog.setServiceParent(top)
+        self.names(spec.dns).setServiceParent(top)
         if spec.maxconn is not None:
             self.processCap = ConnectionCap("the process", self.clock, spec.maxconn)
         for service in spec.services:
@@ -262,6 +276,8 @@ class Builder:
             from txlb.etcd import share
 
             share(top, self, spec.etcd)
+        if spec.handover is not None and (self.role is None or self.role.admin):
+            Handover(top, self, spec.handover).setServiceParent(top)
         return top
 
 

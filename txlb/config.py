@@ -510,6 +510,14 @@ class Admin:
             raise ConfigError("the admin needs at least one endpoint to listen on")
 
 
+def _optionalPath(what):
+    def check(instance, attribute, value):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{what} must be the path of a UNIX socket, not {value!r}")
+
+    return check
+
+
 @valueObject
 @attr.s(frozen=True)
 class Etcd:
@@ -575,6 +583,11 @@ class Balancer:
     Everything one txlb process runs: services, and any number of admins.
 
     @ivar accessLog: an L{AccessLog}, or None for none.
+    @ivar handover: the path of a UNIX socket: txlb started while another
+        txlb answers there takes over its sockets (hitless upgrade), else
+        it serves handovers there; None for none.
+    @ivar dns: the DNS servers (C{HOST:PORT}) backends named by host name
+        are resolved with; empty for those of C{/etc/resolv.conf}.
     @ivar maxconn: client connections the whole process holds at once,
         over every service; at the cap every listener stops accepting
         until one ends (None: no limit). With C{--workers N}, each worker
@@ -590,8 +603,12 @@ class Balancer:
         default=None, validator=_number("the balancer's maxconn", minimum=1, integer=True, optional=True)
     )
     state = attr.ib(default=None)
+
+
     etcd = attr.ib(default=None)
     accessLog = attr.ib(default=None)
+    handover = attr.ib(default=None, validator=_optionalPath("handover"))
+    dns = attr.ib(default=(), converter=_strings)
 
     @etcd.validator
     def _checkEtcd(self, attribute, value):

@@ -42,6 +42,7 @@ class _Attempt(ClientFactory):
         self.connector = None
         self.timer = None
         self.abandoned = False
+        self.index = 0
 
     def abandon(self):
         """
@@ -134,13 +135,18 @@ class Failover:
             termination = terminations.CONNECT_FAILED
         self.relay.gaveUp(termination, refusal.reason)
 
-    def _connect(self, lease):
+    def _connect(self, lease, index=0):
         self.lease = lease
         host = lease.host
-        self.tried = self.tried + (host,)
+        if not index:
+            self.tried = self.tried + (host,)
         attempt = self.attempt = _Attempt(self, lease)
+        attempt.index = index
         attempt.timer = self.clock.callLater(self.settings.connectTimeout, attempt.timedOut)
-        attempt.connector = host.connector.connect(self.reactor, attempt)
+        if index:
+            attempt.connector = host.connector.connect(self.reactor, attempt, index)
+        else:
+            attempt.connector = host.connector.connect(self.reactor, attempt)
 
     def connected(self, backend):
         """
@@ -153,12 +159,18 @@ class Failover:
 
     def attemptFailed(self, attempt, reason):
         """
-        C{attempt} failed: give its host back, count the failure, try the
-        next host.
+        C{attempt} failed: try the host's next address if it has one
+        (L{txlb.hostnames.ResolvingConnector}), else give the host back,
+        count the failure and try the next host.
         """
         if attempt is not self.attempt:
             return
         self.attempt = None
+        if attempt.index + 1 < getattr(self.lease.host.connector, "addressCount", 1):
+            # A host named by a name with several addresses: the next
+            # address before the next host.
+            self._connect(self.lease, attempt.index + 1)
+            return
         lease, self.lease = self.lease, None
         lease.failed(failureReason(reason))
         self.start()

@@ -198,10 +198,13 @@ class Listener(Service):
 
     def _failed(self, reason, outcome):
         self._listening = None
-        self.failure = (
-            f"service {self.serviceName} cannot listen on {self.description}: "
-            f"{reason.getErrorMessage()}"
-        )
+        why = reason.getErrorMessage()
+        if "Address already in use" in why:
+            why = (
+                "another process listens there (to take over from a running txlb, "
+                "start both with --handover PATH)"
+            )
+        self.failure = f"service {self.serviceName} cannot listen on {self.description}: {why}"
         self.log.critical("{message}", message=self.failure)
         outcome.append(self.failure)
         if self.onFailure is not None:

@@ -16,6 +16,7 @@ from txlb.demo import demo
 from txlb.describe import dryRun
 from txlb.errors import ConfigError
 from txlb.operatorsignals import handleSignals
+from txlb.handover import addHandover, takePidFile
 from txlb.schedulers import knownSchedulers
 from txlb.tacfile import loadTac
 from txlb.tls._quickstart import quickStartTLS
@@ -77,6 +78,13 @@ class Options(usage.Options):
     ]
     optParameters = [
         ["config", "c", None, "Run the application defined by this .tac file."],
+        [
+            "handover",
+            None,
+            None,
+            "A UNIX socket path: take over the sockets of the txlb answering there "
+            "(hitless upgrade), else serve handovers there.",
+        ],
         [
             "scheduler",
             "s",
@@ -161,6 +169,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["backend"] = []
         self["admin"] = []
+        self["dns"] = []
         self["allow"] = []
         self["deny"] = []
         self.service = None
@@ -176,6 +185,10 @@ class Options(usage.Options):
         self["backend"].append(backend)
 
     opt_b = opt_backend
+
+    def opt_dns(self, server):
+        """A DNS server HOST:PORT to resolve backends named by host name with (repeatable) [default: those of /etc/resolv.conf]."""
+        self["dns"].append(server)
 
     def opt_allow(self, network):
         """Accept clients from this network only, e.g. 10.0.0.0/8 (repeatable; a --deny wins)."""
@@ -223,6 +236,7 @@ class Options(usage.Options):
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
         handleSignals(self.service, _reactor())
+        takePidFile(self.service, getattr(self, "parent", None))
         if self["dry-run"]:
             raise SystemExit(dryRun(self.service, "twistd txlb", workers=self["workers"]))
 
@@ -257,7 +271,7 @@ class Options(usage.Options):
 
     def _given(self):
         flags = {f[0] for f in self.optFlags}
-        for name in ("listen", "backend", "admin", "allow", "deny"):
+        for name in ("listen", "backend", "admin", "allow", "deny", "dns"):
             for value in self[name]:
                 yield name, value
         for flag in sorted(flags):
@@ -296,7 +310,7 @@ class Options(usage.Options):
                 f
                 for f in (
                     "listen", "backend", "admin", "etcd", "tls-cert", "tls-key", "tls-chain", "tls-client-ca",
-                    "allow", "deny", "max-client-conns", "max-client-rate", "maxconn",
+                    "allow", "deny", "max-client-conns", "max-client-rate", "maxconn", "dns",
                 )
                 if self[f]
             ] + (
@@ -307,15 +321,21 @@ class Options(usage.Options):
                     "--config describes everything itself; drop --"
                     + ", --".join(clashing)
                 )
-            return loadTac(self["config"], builder)
+            service = loadTac(self["config"], builder)
+            if self["handover"] is not None:
+                addHandover(service, builder, self["handover"])
+            return service
 
         if self["demo"]:
             if self["backend"]:
                 raise ConfigError("--demo brings its own backends; drop --backend")
             listen = self["listen"] or [DEFAULT_LISTEN]
-            return demo(
+            top = demo(
                 builder, listen=listen, scheduler=self["scheduler"], admin=adminSpecs(self), **edgeOptions(self)
             )
+            if self["handover"] is not None:
+                addHandover(top, builder, self["handover"])
+            return top
         return builder.balancer(self.flagsBalancer())
 
     def flagsBalancer(self):
@@ -364,6 +384,8 @@ class Options(usage.Options):
                 )
             ],
             admin=adminSpecs(self),
+            handover=self["handover"],
+            dns=self["dns"],
             state=self["state"],
             etcd=etcdSpec(self),
         )

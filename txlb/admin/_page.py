@@ -62,6 +62,12 @@ _TEMPLATE = XMLString(
 )
 
 
+def _resolved(host):
+    # A host named by host name: the addresses its name resolves to now.
+    addresses = getattr(host.connector, "addresses", ())
+    return [tags.div(", ".join(addresses), class_="resolved")] if addresses else []
+
+
 def _when(seconds):
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)) if seconds else ""
 
@@ -164,7 +170,7 @@ class StatusElement(Element):
             failure = row["last_failure"]
             body.append(tags.tr(
                 tags.td(row["host"] + (" (backup)" if host.backup else "")),
-                tags.td(row["address"]),
+                tags.td(row["address"], *_resolved(host)),
                 tags.td(_state(row["state"])),
                 tags.td(_check(row)),
                 *self._figures(row),

@@ -24,7 +24,7 @@ METHODS = {
     "getStatus": ((), "struct", False,
                   "Live status by service: listeners, enabledGroup, and per group its scheduler, "
                   "queue, refusals by reason, connect and session time histograms, and hosts (address, weight, state, open, total, failed, bytesIn, bytesOut, "
-                  "lastFailure, history, check)."),
+                  "lastFailure, history, check, resolved)."),
     "getRoutes": ((("service", S),), A, False,
                   "A service's routes in the order they are tried: route, group (empty: the enabled "
                   "group) and match."),

@@ -165,6 +165,7 @@ def hostStatus(host, checker=None, ejection=None, counts=None):
         counts = {k: getattr(host, k) for k in ("open", "total", "failed", "bytesIn", "bytesOut")}
     status = {
         "address": host.address,
+        "resolved": list(getattr(host.connector, "addresses", ())),
         "weight": number(host.weight),
         "effectiveWeight": float(host.effectiveWeight),
         "backup": bool(host.backup),

@@ -159,6 +159,9 @@ class HeartbeatListener(Service):
         self._dropLog = RateLimiter(self.clock)
         self.forward = None
         self.bind = True
+        # What binds the UDP socket instead of reactor.listenUDP (same
+        # signature): a handover (txlb.handover) adopts an inherited one.
+        self.listenUDP = None
         self.setName(f"heartbeat:{pool.name}")
 
     def lastBeat(self, name):
@@ -172,7 +175,7 @@ class HeartbeatListener(Service):
         Service.startService(self)
         if not self.bind:
             return
-        self.listeningPort = self.reactor.listenUDP(
+        self.listeningPort = (self.listenUDP or self.reactor.listenUDP)(
             self.port, _Receiver(self), interface=self.interface
         )
         bound = self.listeningPort.getHost()

@@ -3,6 +3,7 @@ The lean path's listening socket, and what it shares per service.
 """
 
 import errno
+import os
 import socket
 
 from twisted.internet import defer
@@ -50,6 +51,23 @@ class LeanPort:
         # the listener's rate-limited observer takes them the same way
         # (txlb._twisted.observeAcceptErrors).
         self._logger = Logger()
+
+    @classmethod
+    def adopt(cls, reactor, factory, fd, family):
+        """
+        A L{LeanPort} accepting on a copy of the listening socket C{fd}
+        (one handed over by another process, C{txlb.handover}); the caller
+        still owns C{fd}.
+        """
+        port = cls(reactor, factory, "", 0, 0)
+        skt = socket.socket(family, socket.SOCK_STREAM, fileno=os.dup(fd))
+        skt.setblocking(False)
+        port.socket = skt
+        port.fd = skt.fileno()
+        port.family = family
+        port.connected = True
+        reactor.addReader(port)
+        return port
 
     def startListening(self):
         """

@@ -36,9 +36,10 @@ class Supervisor:
 
     def bind(self, listener):
         """
-        Listen with C{SO_REUSEPORT} on the listener's address.
+        Listen on the listener's address, refused when another process
+        holds it, then share it (C{SO_REUSEPORT}) with this set's workers.
         """
-        return listenShared(self.reactor, sharedFactory(listener), *tcpAddress(listener))
+        return listenShared(self.reactor, sharedFactory(listener), *tcpAddress(listener), first=True)
 
     def adopt(self, balancer, builder):
         """
@@ -84,6 +85,7 @@ __all__ = [
     "Supervisor",
     "Worker",
     "listenShared",
+    "sharedFactory",
     "tcpAddress",
     "workerCommand",
     "workerRole",

@@ -28,6 +28,23 @@ class SharedPort(tcp.Port):
         return skt
 
 
+class FirstSharedPort(tcp.Port):
+    """
+    Worker 0's listening port: bound as an ordinary socket, so that the
+    bind fails while any other socket holds the address (another txlb's
+    workers included, whose sockets all have C{SO_REUSEPORT}), then given
+    C{SO_REUSEPORT} once listening, so that this set's other workers can
+    join it. The kernel only lets sockets of the same user join a group,
+    and only ones that set C{SO_REUSEPORT} before binding: a second txlb
+    (whose worker 0 binds the same way) is refused, and only a started
+    worker 0's own workers bind next to it.
+    """
+
+    def startListening(self):
+        tcp.Port.startListening(self)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+
 def tcpAddress(listener):
     """
     C{(interface, port, backlog)} of a listener's TCP endpoint.
@@ -63,14 +80,26 @@ def sharedFactory(listener):
     return listener.factory
 
 
-def listenShared(reactor, factory, interface, port, backlog):
+def _shareAfterBind(port):
+    # Worker 0's lean port, bound alone: now this set's workers may join.
+    port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return port
+
+
+def listenShared(reactor, factory, interface, port, backlog, first=False):
     """
     Listen on C{interface}:C{port} with C{SO_REUSEPORT}; a Deferred that
     fires with the L{SharedPort}, or fails with L{CannotListenError}.
+
+    @param first: True in worker 0: bind a L{FirstSharedPort}, refused
+        while anything else holds the address.
     """
     if getattr(factory, "lean", None) is not None:
-        return listenLean(reactor, factory, interface, port, backlog, reusePort=True)
-    shared = SharedPort(port, factory, backlog, interface, reactor)
+        listening = listenLean(reactor, factory, interface, port, backlog, reusePort=not first)
+        if first:
+            listening.addCallback(_shareAfterBind)
+        return listening
+    shared = (FirstSharedPort if first else SharedPort)(port, factory, backlog, interface, reactor)
     try:
         shared.startListening()
     except CannotListenError as e:
