@@ -338,23 +338,38 @@ def wrkURL(url, duration):
     return float(found.group(1))
 
 
+#: What txlb needs installed (setup.cfg's install_requires).
+REQUIREMENTS = ["twisted", "service-identity", "pyOpenSSL", "pem", "zope.interface", "attrs",
+                "prometheus-client", "defusedxml", "treq",
+                # Debian's pypy3 is 3.9: the newest cryptography with a PyPy 3.9
+                # wheel is 42, which pyOpenSSL 24.2 and older accept.
+                "cryptography<43", "pyOpenSSL<24.3"]
+
+
 def pypy():
     """
     A PyPy interpreter that can run txlb, or (None, why not).
     """
     if not shutil.which("pypy3"):
         return None, "pypy3 is not installed (apt-get install pypy3)"
-    probe = "import twisted, attr, zope.interface"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+
+    def canRun(python):
+        # Everything twistd txlb imports at start, txlb's dependencies included.
+        return os.path.exists(python) and subprocess.run(
+            [python, "-c", "import txlb.tap"], capture_output=True, env=env
+        ).returncode == 0
+
     for python in (shutil.which("pypy3"), os.path.join(PYPY_VENV, "bin", "pypy3")):
-        if os.path.exists(python) and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
+        if canRun(python):
             return python, None
-    made = subprocess.run(["pypy3", "-m", "venv", PYPY_VENV], capture_output=True, text=True)
-    if made.returncode != 0:
-        return None, "pypy3 -m venv failed: " + (made.stderr.strip().splitlines() or ["?"])[-1]
     python = os.path.join(PYPY_VENV, "bin", "pypy3")
-    installed = subprocess.run([python, "-m", "pip", "install", "-q", "twisted", "attrs", "zope.interface",
-                                "prometheus-client"], capture_output=True, text=True)
-    if installed.returncode != 0:
+    if not os.path.exists(python):
+        made = subprocess.run(["pypy3", "-m", "venv", PYPY_VENV], capture_output=True, text=True)
+        if made.returncode != 0:
+            return None, "pypy3 -m venv failed: " + (made.stderr.strip().splitlines() or ["?"])[-1]
+    installed = subprocess.run([python, "-m", "pip", "install", "-q", *REQUIREMENTS], capture_output=True, text=True)
+    if installed.returncode != 0 or not canRun(python):
         return None, "pip for pypy3 failed: " + (installed.stderr.strip().splitlines() or ["?"])[-1]
     return python, None
 
