@@ -27,7 +27,7 @@ from txlb.clienthello import ClientHello
 from txlb.config import ClientTLS, Host, ServerTLS, parseBackend
 from txlb.errors import ConfigError
 from txlb.interfaces import IConnector, IServerCertificates
-from txlb.relay import DEFAULT_HANDSHAKE_TIMEOUT
+from txlb.relaysettings import DEFAULT_HANDSHAKE_TIMEOUT
 from txlb.tls import HandshakeFailed, ServerContexts, TLSConnector, handshakeReason
 from txlb.tls._quickstart import quickStartTLS
 from txlb.tls._server import tlsHello

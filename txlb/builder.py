@@ -36,7 +36,7 @@ from txlb.hostnames import HostNames
 from txlb.maxconn import ConnectionCap
 from txlb.pool import Pool
 from txlb.proxy import ProxyService
-from txlb.relay import RelaySettings
+from txlb.relaysettings import RelaySettings
 from txlb.routing import Routing
 from txlb.schedulers import makeScheduler, parseSchedulerSpec, schedulerFactory
 from txlb.schedulers._keys import needsHello

@@ -5,11 +5,9 @@ A proxy service: listeners, the groups behind them, and which group serves.
 from collections import OrderedDict
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
-from txlb import terminations
 from txlb._ratelimit import RateLimiter, sinceLast
 from txlb._signals import onHangup
 from txlb._twisted import sslServerContext
@@ -17,9 +15,11 @@ from txlb.access import DENIED, AccessList
 from txlb.address import formatAddress
 from txlb.errors import ConfigError
 from txlb.lean import LeanRelay, carriesOn
+from txlb.drain import Drain
 from txlb.listener import Listener
 from txlb.maxconn import ConnectionCap
-from txlb.relay import RelayFactory, RelaySettings
+from txlb.relay import RelayFactory
+from txlb.relaysettings import RelaySettings
 from txlb.routing import RouteCount
 from txlb.tls import refuseALPN
 
@@ -121,8 +121,7 @@ class ProxyService(MultiService):
         self._stopHangup = None
         self.drainTimeout = drainTimeout
         self.clients = set()
-        self._drained = None
-        self._drainTimer = None
+        self._drain = None
         self.accessLog = None
         self.access = access
         self.limits = limits
@@ -362,8 +361,8 @@ class ProxyService(MultiService):
         if client.clientKey is not None:
             table, key = client.clientKey
             table.release(key)
-        if self._drained is not None and not self.clients:
-            self._drainFinished()
+        if self._drain is not None:
+            self._drain.clientGone()
 
     def startService(self):
         if self.lean is not None:
@@ -381,45 +380,15 @@ class ProxyService(MultiService):
             self._stopHangup()
             self._stopHangup = None
         stopped = MultiService.stopService(self)
-        stopped.addCallback(lambda _: self._drain())
+        stopped.addCallback(self._startDrain)
         if self.lean is not None:
             stopped.addBoth(self._leanStopped)
         return stopped
 
+    def _startDrain(self, _):
+        self._drain = Drain(self.name, self.clients, self.clock, self.drainTimeout)
+        return self._drain.start()
+
     def _leanStopped(self, result):
         self.lean.stop()
         return result
-
-    def _drain(self):
-        if not self.clients:
-            return None
-        self.log.info(
-            "service {service}: stopped accepting; draining {count} open "
-            "connections for up to {timeout} s",
-            service=self.name,
-            count=len(self.clients),
-            timeout=self.drainTimeout,
-        )
-        self._drained = Deferred()
-        self._drainTimer = self.clock.callLater(self.drainTimeout, self._drainTimedOut)
-        return self._drained
-
-    def _drainTimedOut(self):
-        self._drainTimer = None
-        self.log.warn(
-            "service {service}: drain timeout; aborting {count} open connections",
-            service=self.name,
-            count=len(self.clients),
-        )
-        for client in list(self.clients):
-            client.abort(terminations.SHUTDOWN)
-        self._drainFinished()
-
-    def _drainFinished(self):
-        drained, self._drained = self._drained, None
-        if self._drainTimer is not None:
-            self._drainTimer.cancel()
-            self._drainTimer = None
-        if not self.clients:
-            self.log.info("service {service}: drained", service=self.name)
-        drained.callback(None)
