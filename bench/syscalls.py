@@ -74,7 +74,7 @@ def trace(pid, port, count, directory, label):
     with open(out) as f:
         for line in f:
             m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
-            if m:
+            if m and m.group(2) != "total":
                 calls[m.group(2)] = int(m.group(1)) / count
     return calls
 
