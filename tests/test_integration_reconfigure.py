@@ -184,6 +184,26 @@ class ReloadTests(ReconfigureCase):
         self.assertEqual(stream.recv(100), b"still")
 
 
+    def test_sighupUnderTwistdY(self):
+        """
+        A balancer run as C{twistd -ny site.tac} reloads that file on
+        SIGHUP as well: its new host serves, the open connection stays.
+        """
+        e, n = startBackend(self, echo, "E"), startBackend(self, name, "N")
+        site = self.write("site.tac", tac(("e", e.address, "")))
+        process, address = startTwistd(self, ["-y", site], service="web")
+        stream = socket.create_connection(address, timeout=10)
+        self.addCleanup(stream.close)
+        stream.sendall(b"before")
+        self.assertEqual(stream.recv(100), b"before")
+        self.write("site.tac", tac(("e", e.address, ""), ("n", n.address, "")))
+        process.popen.send_signal(signal.SIGHUP)
+        process.waitFor(r"SIGHUP: applied a new configuration \(1 changes\)")
+        stream.sendall(b"after")
+        self.assertEqual(stream.recv(100), b"after")
+        self.assertIn(b"N\n", {request(address) for _ in range(4)})
+
+
 class StateTests(ReconfigureCase):
     def test_hostSurvivesRestart(self):
         """

@@ -19,9 +19,11 @@ from twisted.logger import Logger
 from txlb._signals import onHangup
 from txlb.admin._api import AdminAPI
 from txlb.admin._faults import AdminError
+from txlb.balancer import LoadBalancer
 from txlb.errors import ConfigError
 from txlb.plain import toPlain
 from txlb.state import StateFile
+from txlb.tacfile import describeTac
 
 
 class Reloader(Service):
@@ -170,9 +172,6 @@ def reconfigurable(top, builder, config, flags, state, follower):
     @raise ConfigError: for C{--state} without a description to keep, or a
         state file that cannot be used.
     """
-    from txlb.balancer import LoadBalancer
-    from txlb.tacfile import describeTac
-
     found = [top] if isinstance(top, LoadBalancer) else [c for c in top if isinstance(c, LoadBalancer)]
     shown = config or "the flags"
     if len(found) == 1 and follower:

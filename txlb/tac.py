@@ -3,17 +3,15 @@ What the last line of a C{.tac} file calls:
 C{application = application(Balancer(...))}.
 """
 
-from contextvars import ContextVar
+import sys
 
 from twisted.application.service import Application
 
-from txlb._tacboundary import tacBoundary
+from txlb._loading import loadingWith
+from txlb._tacboundary import tacBoundary, twistdTac
 from txlb.builder import Builder
 from txlb.operatorsignals import handleSignals
-
-#: The builder C{twistd txlb --config} (or C{--workers}) loads a C{.tac}
-#: with; unset under C{twistd -ny}, where each application builds alone.
-loadingWith = ContextVar("loadingWith", default=None)
+from txlb.reload import reconfigurable
 
 
 @tacBoundary
@@ -34,7 +32,11 @@ def application(balancer, name="txlb", reactor=None):
     top = builder.balancer(balancer)
     if alone:
         # Under twistd -y this is the whole process; twistd txlb --config
-        # adds the same itself.
+        # adds the same itself: the operator's signals, and a reload of the
+        # .tac twistd runs on SIGHUP.
         handleSignals(top, builder.reactor)
+        tac = twistdTac(sys._getframe(1))
+        if tac is not None:
+            reconfigurable(top, builder, tac, None, None, False)
     top.setServiceParent(app)
     return app

@@ -12,7 +12,7 @@ from twisted.application.service import IService
 
 from txlb._tacboundary import sentence
 from txlb.errors import ConfigError
-from txlb.tac import loadingWith
+from txlb._loading import loadingWith
 
 
 def _lineIn(path, tb):
