@@ -11,7 +11,7 @@ import os
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from txlb.admin._reconfigure import configOf
+from txlb.plain import configOf
 from txlb.builder import Builder
 from txlb.cli import main
 from txlb.config import Balancer, Group, Host, Service, parseBackend

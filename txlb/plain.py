@@ -199,3 +199,13 @@ def withSettings(value, data, exclude=(), where=None):
         return attr.evolve(value, **changes)
     except TypeError as e:
         raise ConfigError(f"{where}: {e}") from None
+
+
+def configOf(balancer):
+    """
+    The running description of C{balancer} (a L{txlb.balancer.LoadBalancer})
+    as plain data: what C{getConfig} answers.
+    """
+    if balancer.spec is None:
+        return {"services": [], "admin": []}
+    return toPlain(balancer.spec)

@@ -11,7 +11,8 @@ from twisted.logger import Logger
 
 from txlb.admin import _view
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
-from txlb.admin._reconfigure import Reconfiguring, configOf
+from txlb.admin._reconfigure import Reconfiguring
+from txlb.plain import configOf
 from txlb.admin._tls import reloadCertificates
 from txlb.backend import DOWN, DRAINING, MAINT, UP
 from txlb.config import Group, Host, Service

@@ -16,7 +16,7 @@ import attr
 
 from txlb.admin._faults import BAD_ARGUMENT, CONFLICT, FAILED, NOT_FOUND, AdminError
 from txlb.backend import MAINT
-from txlb.config import Balancer, Group, Host, Service
+from txlb.config import Balancer, Group, Service
 from txlb.diff import (
     GROUP_FIXED,
     HOST_FIXED,
@@ -27,7 +27,7 @@ from txlb.diff import (
     newHost,
 )
 from txlb.errors import ConfigError
-from txlb.plain import fromPlain, toPlain, withSettings
+from txlb.plain import fromPlain, withSettings
 
 #: Settings of a group that its health services are built from.
 _HEALTH = ("check", "ejection", "slowStart", "heartbeat", "allDown")
@@ -396,13 +396,4 @@ class Reconfiguring:
         return lines
 
 
-def configOf(balancer):
-    """
-    The running description of C{balancer} as plain data (C{getConfig}).
-    """
-    if balancer.spec is None:
-        return {"services": [], "admin": []}
-    return toPlain(balancer.spec)
-
-
-__all__ = ["Reconfiguring", "configOf", "Host"]
+__all__ = ["Reconfiguring"]

@@ -374,8 +374,6 @@ class SharedStore(Service):
             raise AdminError(BAD_ARGUMENT, str(e)) from None
         return after, result
 
-    # Showing
-
     def status(self):
         """
         The store's state as plain data (C{getStatus}'s C{etcd}).
