@@ -12,8 +12,7 @@ from twisted.internet.error import ConnectionRefusedError, TimeoutError
 from twisted.internet.protocol import ClientFactory
 from twisted.python.failure import Failure
 
-from txlb import terminations
-from txlb.interfaces import ILease, IRefusal
+from txlb.asking import AsksPool
 from txlb.pump import BackendSide
 
 
@@ -75,7 +74,7 @@ class _Attempt(ClientFactory):
         self.failover.attemptFailed(self, Failure(TimeoutError("connect timed out")))
 
 
-class Failover:
+class Failover(AsksPool):
     """
     Finds a host that answers for one client connection.
 
@@ -108,32 +107,10 @@ class Failover:
         """
         Ask for the first host.
         """
-        if len(self.tried) >= self.settings.maxTries:
-            self.relay.gaveUp(
-                terminations.CONNECT_FAILED, "no host answered after %d tries" % len(self.tried)
-            )
-            return
-        outcome = self.pool.acquire(self.client, self.tried, self._granted)
-        if ILease.providedBy(outcome):
-            self._connect(outcome)
-        elif IRefusal.providedBy(outcome):
-            self._refused(outcome)
-        else:
-            self.waiting = outcome
+        self._ask(self.pool, self.client)
 
-    def _granted(self, outcome):
-        self.waiting = None
-        if ILease.providedBy(outcome):
-            self._connect(outcome)
-        else:
-            self._refused(outcome)
-
-    def _refused(self, refusal):
-        termination = terminations.FROM_REFUSAL.get(refusal.kind, terminations.NO_HOST)
-        if self.tried and termination == terminations.NO_HOST:
-            # Hosts were tried and failed; none is left to try.
-            termination = terminations.CONNECT_FAILED
-        self.relay.gaveUp(termination, refusal.reason)
+    def _giveUp(self, termination, why):
+        self.relay.gaveUp(termination, why)
 
     def _connect(self, lease, index=0):
         self.lease = lease

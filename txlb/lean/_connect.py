@@ -9,7 +9,7 @@ import os
 import socket
 
 from txlb import _splice, terminations
-from txlb.interfaces import ILease, IRefusal
+from txlb.asking import AsksPool
 from txlb.lean._side import Side
 
 _OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
@@ -24,7 +24,7 @@ def why(err):
     return os.strerror(err).lower()
 
 
-class Connecting:
+class Connecting(AsksPool):
     """
     The connecting half of L{txlb.lean.Pair}: from accept until a host
     answers or the client is given up. Its state lives in the pair's slots.
@@ -63,31 +63,9 @@ class Connecting:
     def _tryNext(self):
         if self.finished:
             return
-        if len(self.tried) >= self.settings.maxTries:
-            self._giveUp(terminations.CONNECT_FAILED, "no host answered after %d tries" % len(self.tried))
-            return
         pool = self.service.pool
         self.group = pool.name
-        outcome = pool.acquire(self.peer, self.tried, self._granted)
-        if ILease.providedBy(outcome):
-            self._connect(outcome)
-        elif IRefusal.providedBy(outcome):
-            self._refused(outcome)
-        else:
-            self.waiting = outcome
-
-    def _granted(self, outcome):
-        self.waiting = None
-        if ILease.providedBy(outcome):
-            self._connect(outcome)
-        else:
-            self._refused(outcome)
-
-    def _refused(self, refusal):
-        termination = terminations.FROM_REFUSAL.get(refusal.kind, terminations.NO_HOST)
-        if self.tried and termination == terminations.NO_HOST:
-            termination = terminations.CONNECT_FAILED
-        self._giveUp(termination, refusal.reason)
+        self._ask(pool, self.peer)
 
     def _giveUp(self, termination, why):
         self.ended(termination)
