@@ -5,7 +5,7 @@ the same code C{python -m faults} runs for C{doc/reliability.rst}.
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from faults import accounting, descriptors, integrity, midstream, slowpeers
+from faults import accounting, descriptors, integrity, midstream, resets, slowpeers
 from faults import stopping, timeouts
 
 
@@ -51,6 +51,15 @@ class IntegrityTests(ScenarioMixin, SynchronousTestCase):
         """
         outcome = self.assertKept(midstream.run())
         self.assertEqual(outcome.bytesLost, 0)
+
+    def test_resets(self):
+        """
+        On the lean path, Twisted's transports and without splice, a reply
+        cut by the backend's reset reaches the client as a reset, and a
+        client's reset reaches the backend as one.
+        """
+        outcome = self.assertKept(resets.run())
+        self.assertEqual(outcome.failed, 0)
 
 
 class TimeoutTests(ScenarioMixin, SynchronousTestCase):
