@@ -318,7 +318,7 @@ class TwistdYTests(SynchronousTestCase, Directory):
         """
         Under C{twistd -ny FILE.tac --logfile FILE}, SIGUSR1 reopens
         twistd's log file at its path instead of renaming it to C{.1}
-        (twistd's own handler), and SIGHUP (nothing reloads there) and
+        (twistd's own handler), and SIGHUP (a reload of the .tac) and
         SIGUSR2 each log a line and do not stop txlb.
         """
         backend = startBackend(self, echo)
@@ -335,7 +335,7 @@ class TwistdYTests(SynchronousTestCase, Directory):
         for signum in (signal.SIGHUP, signal.SIGUSR2, signal.SIGUSR1):
             process.popen.send_signal(signum)
         waitFor(lambda: [l for l in lines(log) if "reopened the log file" in l], bool)
-        for said in ("SIGHUP received: nothing to reload", "SIGUSR2 received"):
+        for said in ("SIGHUP: reloading", "SIGUSR2 received"):
             waitFor(lambda: [l for l in lines(log + ".old") + lines(log) if said in l], bool)
         self.assertIsNone(process.popen.poll())
         self.assertIn(process.stop(), (0, -signal.SIGTERM))
