@@ -202,7 +202,8 @@ class _DataPath:
         """
         A client that writes to an echo backend and never reads stops
         being read from once every buffer is full: txlb's memory grows by
-        less than 8 MB while the client tries to push 200 MB.
+        less than 8 MB while the client tries to push 200 MB, and other
+        clients are served meanwhile.
         """
         _, address = self.start(echo)
         pushAndCollect(address, os.urandom(MB))
@@ -219,6 +220,9 @@ class _DataPath:
                 # Nothing more was taken for 2 s: every buffer is full.
                 pass
             grown = rss(self.process.popen.pid) - before
+            with socket.create_connection(address, timeout=5) as other:
+                other.sendall(b"still served")
+                self.assertEqual(other.recv(100), b"still served")
         self.assertLess(sent, 200 * MB, "200 MB swallowed: no backpressure")
         self.assertLess(grown, 8 * MB, f"txlb grew by {grown} bytes")
 

@@ -147,6 +147,9 @@ class LeanPort:
                     acceptError=errno.errorcode.get(e.errno, str(e)),
                 )
                 return None
+            # accept() gives a blocking socket: a send to a client that
+            # does not read would stop the reactor.
+            skt.setblocking(False)
             if lean.carries():
                 Pair(lean, skt, address(self.family, sockaddr), self).start()
             else:
